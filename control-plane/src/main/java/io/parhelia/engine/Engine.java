@@ -1,0 +1,78 @@
+package io.parhelia.engine;
+
+import io.parhelia.engine.config.ParheliaConfig;
+import io.parhelia.engine.config.ParheliaHome;
+import io.parhelia.engine.event.EventLog;
+import io.parhelia.engine.reconcile.Lease;
+import io.parhelia.engine.reconcile.Reconciler;
+import io.parhelia.engine.runtime.AgentRuntime;
+import io.parhelia.engine.runtime.LocalRuntime;
+import io.parhelia.engine.store.Database;
+import io.parhelia.engine.task.TaskService;
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/** The engine of one server process, opened on a home: store, runtimes, tasks, reconciler. */
+public final class Engine implements AutoCloseable {
+
+    private final ParheliaConfig config;
+    private final Database database;
+    private final TaskService tasks;
+    private final Reconciler reconciler;
+
+    private Engine(ParheliaConfig config, Database database, TaskService tasks, Reconciler reconciler) {
+        this.config = config;
+        this.database = database;
+        this.tasks = tasks;
+        this.reconciler = reconciler;
+    }
+
+    public static Engine open(ParheliaConfig config) {
+        Clock clock = Clock.systemUTC();
+        ParheliaHome home = config.paths().create();
+        Database database = Database.open(home.database());
+        TaskService tasks = new TaskService(database, new EventLog(clock), runtimes(config), config, clock);
+        Duration interval = Duration.ofSeconds(config.reconciler().intervalSeconds());
+        Lease lease = new Lease(database, Reconciler.LEASE_NAME, processId(), interval.multipliedBy(3), clock);
+        return new Engine(config, database, tasks, new Reconciler(tasks, lease, interval, clock));
+    }
+
+    /** The runtimes the configuration asks for. */
+    public static List<AgentRuntime> runtimes(ParheliaConfig config) {
+        ParheliaConfig.Runtime.Local local = config.runtime().local();
+        return List.of(new LocalRuntime(config.paths().runs(), LocalRuntime.Options.defaults()
+                .withMode(LocalRuntime.Mode.valueOf(local.mode().toUpperCase(Locale.ROOT)))
+                .withTmuxSocket(local.tmuxSocket().isBlank() ? null : local.tmuxSocket())));
+    }
+
+    /** Identifies this process among those sharing the home. */
+    private static String processId() {
+        return ManagementFactory.getRuntimeMXBean().getName() + "/" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    public ParheliaConfig config() {
+        return config;
+    }
+
+    public Database database() {
+        return database;
+    }
+
+    public TaskService tasks() {
+        return tasks;
+    }
+
+    public Reconciler reconciler() {
+        return reconciler;
+    }
+
+    @Override
+    public void close() {
+        reconciler.close();
+        database.close();
+    }
+}

@@ -1,0 +1,31 @@
+package io.parhelia.engine.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/** The resolved configuration; see {@code defaults.toml} for what each key means. */
+public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler reconciler, Runtime runtime) {
+
+    public record Agent(List<String> command, List<String> resumeArgs, int maxTurns) {
+        public Agent {
+            command = List.copyOf(command);
+            resumeArgs = List.copyOf(resumeArgs);
+        }
+    }
+
+    public record Tasks(String defaultRuntime, long defaultTimeoutSeconds, double defaultCpu,
+                        double defaultMemoryGb, long stopGraceSeconds) {
+    }
+
+    public record Reconciler(long intervalSeconds, long lostGraceSeconds) {
+    }
+
+    public record Runtime(Local local) {
+        public record Local(String mode, String tmuxSocket) {
+        }
+    }
+
+    public ParheliaHome paths() {
+        return new ParheliaHome(home);
+    }
+}

@@ -1,0 +1,86 @@
+package io.parhelia.engine.event;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** Appends and reads events. Appends take the caller's connection so they join its transaction. */
+public final class EventLog {
+
+    private static final ObjectMapper json = new ObjectMapper();
+    private final Clock clock;
+
+    public EventLog(Clock clock) {
+        this.clock = clock;
+    }
+
+    public void append(Connection c, EventType type, String owner, String taskId, String containerId,
+                       String message, Map<String, Object> data) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement(
+                "INSERT INTO events (at, type, level, owner, task_id, container_id, message, data) VALUES (?,?,?,?,?,?,?,?)")) {
+            s.setLong(1, clock.millis());
+            s.setString(2, type.wireName());
+            s.setString(3, type.level().wireName());
+            s.setString(4, owner);
+            s.setString(5, taskId);
+            s.setString(6, containerId);
+            s.setString(7, message);
+            if (data == null || data.isEmpty()) {
+                s.setNull(8, Types.VARCHAR);
+            } else {
+                s.setString(8, toJson(data));
+            }
+            s.executeUpdate();
+        }
+    }
+
+    /** A task's events in the order they happened. */
+    public List<Event> forTask(Connection c, String taskId) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT * FROM events WHERE task_id = ? ORDER BY id")) {
+            s.setString(1, taskId);
+            try (ResultSet r = s.executeQuery()) {
+                List<Event> events = new ArrayList<>();
+                while (r.next()) {
+                    events.add(read(r));
+                }
+                return events;
+            }
+        }
+    }
+
+    private static Event read(ResultSet r) throws SQLException {
+        String data = r.getString("data");
+        return new Event(r.getLong("id"), Instant.ofEpochMilli(r.getLong("at")),
+                EventType.valueOf(r.getString("type").toUpperCase(Locale.ROOT)),
+                EventLevel.valueOf(r.getString("level").toUpperCase(Locale.ROOT)),
+                r.getString("owner"), r.getString("task_id"), r.getString("container_id"), r.getString("message"),
+                data == null ? Map.of() : fromJson(data));
+    }
+
+    private static String toJson(Map<String, Object> data) {
+        try {
+            return json.writeValueAsString(data);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("event data not serialisable", e);
+        }
+    }
+
+    private static Map<String, Object> fromJson(String data) {
+        try {
+            return json.readValue(data, new TypeReference<>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored event data unreadable", e);
+        }
+    }
+}

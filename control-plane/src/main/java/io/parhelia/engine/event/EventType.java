@@ -1,0 +1,37 @@
+package io.parhelia.engine.event;
+
+import java.util.Locale;
+
+/** The one event vocabulary; each type carries the level it is written at. */
+public enum EventType {
+    TASK_CREATED(EventLevel.INFO),
+    TASK_STARTING(EventLevel.INFO),
+    TASK_RUNNING(EventLevel.INFO),
+    TASK_COMPLETED(EventLevel.INFO),
+    TASK_FAILED(EventLevel.ERROR),
+    TASK_CANCELLED(EventLevel.WARNING),
+    TASK_TIMED_OUT(EventLevel.ERROR),
+    TASK_BUDGET_EXCEEDED(EventLevel.ERROR),
+    TASK_LOST(EventLevel.ERROR),
+    TASK_RETRIED(EventLevel.INFO),
+    CONTAINER_STARTED(EventLevel.INFO),
+    CONTAINER_EXITED(EventLevel.INFO),
+    CONTAINER_STOPPED(EventLevel.INFO),
+    CONTAINER_MISSING(EventLevel.WARNING),
+    CONTAINER_REAPPEARED(EventLevel.INFO),
+    RECONCILE_FAILED(EventLevel.ERROR);
+
+    private final EventLevel level;
+
+    EventType(EventLevel level) {
+        this.level = level;
+    }
+
+    public EventLevel level() {
+        return level;
+    }
+
+    public String wireName() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,34 @@
+package io.parhelia.engine.task;
+
+import io.parhelia.engine.runtime.Resources;
+import java.time.Instant;
+
+/**
+ * One attempt at running an agent on a prompt. A retry is a new task whose {@code parentTaskId} is
+ * the attempt before it and whose {@code rootTaskId} is the first attempt.
+ */
+public record Task(
+        String id,
+        String owner,
+        String prompt,
+        String repo,
+        String branch,
+        String workingDirectory,
+        String workspace,
+        String runtime,
+        Resources resources,
+        int maxTurns,
+        long timeoutSeconds,
+        int attempt,
+        String parentTaskId,
+        String rootTaskId,
+        String resumeSessionId,
+        TaskStatus status,
+        String statusReason,
+        Instant createdAt,
+        Instant startedAt,
+        Instant endedAt,
+        Instant updatedAt,
+        Integer exitCode,
+        TaskResult result) {
+}

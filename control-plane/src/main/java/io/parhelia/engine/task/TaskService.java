@@ -1,0 +1,531 @@
+package io.parhelia.engine.task;
+
+import io.parhelia.engine.agent.AgentCommand;
+import io.parhelia.engine.config.ParheliaConfig;
+import io.parhelia.engine.event.Event;
+import io.parhelia.engine.event.EventLog;
+import io.parhelia.engine.event.EventType;
+import io.parhelia.engine.health.Diagnostics;
+import io.parhelia.engine.runtime.AgentRuntime;
+import io.parhelia.engine.runtime.LaunchSpec;
+import io.parhelia.engine.runtime.LogChunk;
+import io.parhelia.engine.runtime.Resources;
+import io.parhelia.engine.runtime.RuntimeFailure;
+import io.parhelia.engine.runtime.RuntimeHandle;
+import io.parhelia.engine.runtime.RuntimeState;
+import io.parhelia.engine.store.Database;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Tasks: create and dispatch, watch, cancel, retry. Every status change is a checked transition
+ * (compare-and-set on the stored status) written with its event in one transaction, so concurrent
+ * server processes sharing a home never both finish the same task.
+ */
+public final class TaskService {
+
+    private static final Logger log = LoggerFactory.getLogger(TaskService.class);
+    private static final SecureRandom random = new SecureRandom();
+    /** Prompts longer than an argument go to the agent's standard input; this bounds the store. */
+    public static final int MAX_PROMPT_BYTES = 1_000_000;
+
+    private final Database db;
+    private final EventLog events;
+    private final Map<String, AgentRuntime> runtimes;
+    private final ParheliaConfig config;
+    private final AgentCommand agent;
+    private final Clock clock;
+    private final TaskStore tasks = new TaskStore();
+    private final ContainerStore containers = new ContainerStore();
+    private final AgentOutputReader outputs = new AgentOutputReader();
+
+    public TaskService(Database db, EventLog events, List<AgentRuntime> runtimes, ParheliaConfig config, Clock clock) {
+        this.db = db;
+        this.events = events;
+        Map<String, AgentRuntime> byName = new LinkedHashMap<>();
+        runtimes.forEach(r -> byName.put(r.name(), r));
+        this.runtimes = Map.copyOf(byName);
+        this.config = config;
+        this.agent = new AgentCommand(config.agent().command(), config.agent().resumeArgs());
+        this.clock = clock;
+    }
+
+    public AgentCommand agentCommand() {
+        return agent;
+    }
+
+    public Map<String, AgentRuntime> runtimes() {
+        return runtimes;
+    }
+
+    // ---- create and dispatch ----
+
+    /** Validates, persists the task as pending, and dispatches it; returns the task as it stands after dispatch. */
+    public Task create(NewTask request, Viewer viewer) {
+        Task task = validate(request, viewer.principal(), 1, null, null);
+        db.write(c -> {
+            tasks.insert(c, task);
+            events.append(c, EventType.TASK_CREATED, task.owner(), task.id(), null, "task created",
+                    Map.of("runtime", task.runtime(), "attempt", task.attempt()));
+            return null;
+        });
+        return dispatch(task.id());
+    }
+
+    /** What {@link #create} would do, without doing it: the task it would make, or the error it would give. */
+    public Task plan(NewTask request, Viewer viewer) {
+        return validate(request, viewer.principal(), 1, null, null);
+    }
+
+    private Task dispatch(String taskId) {
+        Task task = require(taskId);
+        Instant now = clock.instant();
+        boolean claimed = db.write(c -> moveTo(c, task, TaskStatus.STARTING, "dispatching to the " + task.runtime() + " runtime", now));
+        if (!claimed) {
+            return require(taskId);
+        }
+        AgentRuntime runtime = runtimes.get(task.runtime());
+        RuntimeHandle handle;
+        try {
+            handle = runtime.start(launchSpec(task));
+        } catch (RuntimeFailure | RuntimeException e) {
+            log.warn("dispatch of {} failed", taskId, e);
+            String reason = "dispatch failed: " + e.getMessage();
+            db.write(c -> moveTo(c, require(c, taskId), TaskStatus.FAILED, reason, clock.instant()));
+            return require(taskId);
+        }
+        Container container = new Container(newId("c-"), taskId, handle, Container.State.RUNNING, clock.instant(),
+                null, null, null, null);
+        boolean running = db.write(c -> {
+            Task current = require(c, taskId);
+            if (current.status() != TaskStatus.STARTING) {
+                return false;
+            }
+            containers.insert(c, container, clock.instant());
+            events.append(c, EventType.CONTAINER_STARTED, task.owner(), taskId, container.id(),
+                    "agent started in " + handle.runtime() + " as " + handle.id(), Map.copyOf(handle.attributes()));
+            return moveTo(c, current, TaskStatus.RUNNING, null, clock.instant());
+        });
+        if (!running) {
+            // Cancelled while the agent was starting: the cancel found no container to stop, so stop it here.
+            stopQuietly(runtime, handle);
+        }
+        return require(taskId);
+    }
+
+    /**
+     * The agent gets this server's environment (API keys, PATH…) whichever way it is started: a tmux
+     * server started earlier would otherwise give it that server's environment instead.
+     */
+    private LaunchSpec launchSpec(Task task) {
+        Map<String, String> values = Map.of("prompt", task.prompt(), "max_turns", Integer.toString(task.maxTurns()),
+                "task_id", task.id(), "workspace", task.workspace());
+        AgentCommand.Rendered launch = agent.render(values, task.resumeSessionId());
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("PARHELIA_TASK_ATTEMPT", Integer.toString(task.attempt()));
+        return new LaunchSpec(task.id(), launch.argv(), env, Path.of(task.workspace()), task.repo(), task.branch(),
+                task.resources(), launch.stdin());
+    }
+
+    private Task validate(NewTask r, String owner, int attempt, String parentId, String rootId) {
+        if (r.prompt() == null || r.prompt().isBlank()) {
+            throw EngineException.invalid("prompt", "prompt is required: say what the agent should do");
+        }
+        int promptBytes = r.prompt().getBytes(StandardCharsets.UTF_8).length;
+        if (promptBytes > MAX_PROMPT_BYTES) {
+            throw EngineException.invalid("prompt", "prompt is " + promptBytes + " bytes; the limit is "
+                    + MAX_PROMPT_BYTES + ". Put long material in a file in the repository and point the prompt at it");
+        }
+        if (promptBytes > AgentCommand.MAX_ARGUMENT_BYTES && !agent.takesLongPrompts()) {
+            throw EngineException.invalid("prompt", "prompt is " + promptBytes + " bytes, too long for one argument, "
+                    + "and agent.command cannot take it on standard input; shorten it, or make \"{prompt}\" an "
+                    + "element of its own in agent.command");
+        }
+        String runtimeName = r.runtime() == null ? config.tasks().defaultRuntime() : r.runtime();
+        AgentRuntime runtime = runtimes.get(runtimeName);
+        if (runtime == null) {
+            throw EngineException.invalid("runtime", "unknown runtime '" + runtimeName + "'; available: " + runtimes.keySet());
+        }
+        if (!runtime.availability().usable()) {
+            throw new EngineException(EngineException.Reason.RUNTIME_UNAVAILABLE, "runtime",
+                    "the " + runtimeName + " runtime cannot start agents: " + runtime.availability().detail());
+        }
+        if (r.gpu() != null && runtimeName.equals("local")) {
+            throw EngineException.invalid("gpu", "the local runtime has no GPUs; omit gpu, or choose a runtime that has them");
+        }
+        if (r.branch() != null && r.repo() == null) {
+            throw EngineException.invalid("branch", "branch needs repo: give the repository to clone, or omit branch");
+        }
+        if (r.repo() != null && r.workingDirectory() != null) {
+            throw EngineException.invalid("working_directory",
+                    "give either repo (cloned into a fresh workspace) or working_directory (an existing directory), not both");
+        }
+        if (runtimeName.equals("local") && Diagnostics.findExecutable(agent.executable()) == null) {
+            throw new EngineException(EngineException.Reason.RUNTIME_UNAVAILABLE, null, "the agent command '"
+                    + agent.executable() + "' is not on PATH; install it (for Claude Code: npm install -g @anthropic-ai/claude-code)"
+                    + " or set agent.command in " + config.paths().configFile());
+        }
+        String id = newId("task-");
+        String workspace;
+        if (r.workingDirectory() != null) {
+            Path dir = Path.of(r.workingDirectory());
+            if (!dir.isAbsolute() || !Files.isDirectory(dir)) {
+                throw EngineException.invalid("working_directory",
+                        "working_directory must be an absolute path to an existing directory, got '" + r.workingDirectory() + "'");
+            }
+            workspace = dir.normalize().toString();
+        } else {
+            workspace = config.paths().workspaces().resolve(id).toString();
+        }
+        Instant now = clock.instant();
+        return new Task(id, owner, r.prompt(), r.repo(), r.branch(), r.workingDirectory(), workspace, runtimeName,
+                new Resources(r.cpu() == null ? config.tasks().defaultCpu() : r.cpu(),
+                        r.memoryGb() == null ? config.tasks().defaultMemoryGb() : r.memoryGb(), r.gpu()),
+                r.maxTurns() == null ? config.agent().maxTurns() : r.maxTurns(),
+                r.timeoutSeconds() == null ? config.tasks().defaultTimeoutSeconds() : r.timeoutSeconds(),
+                attempt, parentId, rootId == null ? id : rootId, r.resumeSessionId(), TaskStatus.PENDING, null,
+                now, null, null, now, null, TaskResult.NONE);
+    }
+
+    // ---- read ----
+
+    public Task get(String id, Viewer viewer) {
+        return db.read(c -> tasks.find(c, id)).filter(t -> viewer.canSee(t.owner()))
+                .orElseThrow(() -> EngineException.taskNotFound(id));
+    }
+
+    public Optional<Container> container(String taskId) {
+        return db.read(c -> containers.latestForTask(c, taskId));
+    }
+
+    public Page<Task> list(TaskQuery query, Viewer viewer) {
+        String ownerFilter = viewer.admin() ? query.owner() : viewer.principal();
+        return db.read(c -> tasks.list(c, query, ownerFilter));
+    }
+
+    /** The task's events, oldest first: every status change and what its agent did. */
+    public List<Event> history(String id, Viewer viewer) {
+        get(id, viewer);
+        return db.read(c -> events.forTask(c, id));
+    }
+
+    /** Brings the task up to date with its agent now, then returns it. */
+    public Task show(String id, Viewer viewer) {
+        Task task = get(id, viewer);
+        if (task.status().isTerminal()) {
+            return task;
+        }
+        refresh(id);
+        return require(id);
+    }
+
+    /**
+     * Waits up to {@code wait} for the task to end, reporting each status it passes through.
+     * Polls: the agent is another process, and possibly another server finishes it.
+     */
+    public Task await(String id, Viewer viewer, Duration wait, Consumer<Task> onChange) throws InterruptedException {
+        Instant deadline = clock.instant().plus(wait);
+        Task task = get(id, viewer);
+        TaskStatus seen = task.status();
+        while (!task.status().isTerminal() && clock.instant().isBefore(deadline)) {
+            Thread.sleep(Math.min(250, Math.max(1, Duration.between(clock.instant(), deadline).toMillis())));
+            refresh(id);
+            task = require(id);
+            if (task.status() != seen) {
+                seen = task.status();
+                onChange.accept(task);
+            }
+        }
+        return task;
+    }
+
+    // ---- logs ----
+
+    public LogChunk readLog(String id, Viewer viewer, long offset, int maxBytes) {
+        get(id, viewer);
+        Optional<Container> container = container(id);
+        if (container.isEmpty()) {
+            return new LogChunk(new byte[0], 0, 0, 0);
+        }
+        try {
+            return runtimes.get(container.get().handle().runtime()).readLog(container.get().handle(), offset, maxBytes);
+        } catch (RuntimeFailure e) {
+            throw new EngineException(EngineException.Reason.RUNTIME_FAILED, null, "cannot read the log: " + e.getMessage());
+        }
+    }
+
+    // ---- cancel and retry ----
+
+    public Task cancel(String id, String reason, Viewer viewer) {
+        String why = reason == null || reason.isBlank() ? "cancelled by " + viewer.principal() : reason;
+        while (true) {
+            Task task = get(id, viewer);
+            if (task.status().isTerminal()) {
+                throw new EngineException(EngineException.Reason.INVALID_STATE, "task_id", "task " + id + " is already "
+                        + task.status().wireName() + "; nothing to cancel. To run it again, call parhelia_task_retry");
+            }
+            if (db.write(c -> moveTo(c, task, TaskStatus.CANCELLED, why, clock.instant()))) {
+                container(id).filter(k -> k.state() == Container.State.RUNNING)
+                        .ifPresent(k -> stopAndRecord(task, k, Container.State.STOPPED, why));
+                return require(id);
+            }
+            // The status moved under us (the agent started or ended); look again.
+        }
+    }
+
+    /** A new attempt at a finished task, linked to it, dispatched at once. */
+    public Task retry(String id, String prompt, Viewer viewer) {
+        Task previous = get(id, viewer);
+        if (!previous.status().isTerminal()) {
+            throw new EngineException(EngineException.Reason.INVALID_STATE, "task_id", "task " + id + " is still "
+                    + previous.status().wireName() + "; wait for it to end or cancel it with parhelia_task_cancel, then retry");
+        }
+        NewTask again = new NewTask(prompt == null ? previous.prompt() : prompt, previous.repo(), previous.branch(),
+                previous.workingDirectory(), previous.runtime(), previous.resources().cpu(),
+                previous.resources().memoryGb(), previous.resources().gpu(), previous.maxTurns(),
+                previous.timeoutSeconds(), null);
+        Task next = validate(again, previous.owner(), previous.attempt() + 1, previous.id(), previous.rootTaskId());
+        db.write(c -> {
+            tasks.insert(c, next);
+            events.append(c, EventType.TASK_RETRIED, previous.owner(), previous.id(), null,
+                    "retried as " + next.id(), Map.of("new_task_id", next.id(), "attempt", next.attempt()));
+            events.append(c, EventType.TASK_CREATED, next.owner(), next.id(), null,
+                    "attempt " + next.attempt() + " of " + previous.rootTaskId(),
+                    Map.of("runtime", next.runtime(), "attempt", next.attempt(), "parent_task_id", previous.id()));
+            return null;
+        });
+        return dispatch(next.id());
+    }
+
+    // ---- reconciling ----
+
+    public List<String> activeTaskIds() {
+        return db.read(c -> tasks.idsWithStatus(c, List.copyOf(TaskStatus.ACTIVE)));
+    }
+
+    /**
+     * Compares one active task with its agent and records what happened: exit, timeout, a vanished
+     * agent past the grace period, an interrupted dispatch. The reconciler calls this for every
+     * active task; waiters call it for theirs. Returns a finding, or empty when nothing changed.
+     */
+    public Optional<String> refresh(String id) {
+        Task task = require(id);
+        Instant now = clock.instant();
+        Duration grace = Duration.ofSeconds(config.reconciler().lostGraceSeconds());
+        if (task.status() == TaskStatus.PENDING) {
+            if (task.createdAt().plus(grace).isBefore(now)) {
+                Task after = dispatch(id);
+                return Optional.of(id + ": dispatched a task left pending; now " + after.status().wireName());
+            }
+            return Optional.empty();
+        }
+        Optional<Container> maybeContainer = container(id);
+        if (maybeContainer.isEmpty()) {
+            if (task.status() == TaskStatus.STARTING && task.updatedAt().plus(grace).isBefore(now)) {
+                boolean failed = db.write(c -> moveTo(c, task, TaskStatus.FAILED,
+                        "dispatch was interrupted: the server stopped while starting the agent; retry the task", now));
+                return failed ? Optional.of(id + ": interrupted dispatch marked failed") : Optional.empty();
+            }
+            return Optional.empty();
+        }
+        Container container = maybeContainer.get();
+        if (task.status() != TaskStatus.RUNNING) {
+            return Optional.empty();
+        }
+        AgentRuntime runtime = runtimes.get(container.handle().runtime());
+        if (runtime == null) {
+            return Optional.of(id + ": runtime " + container.handle().runtime() + " is not configured in this server");
+        }
+        RuntimeState state;
+        try {
+            state = runtime.inspect(container.handle());
+        } catch (RuntimeFailure e) {
+            return Optional.of(id + ": could not inspect the agent: " + e.getMessage());
+        }
+        switch (state.phase()) {
+            case EXITED -> {
+                TaskResult result = outputs.read(runtime, container.handle());
+                boolean success = state.exitCode() == 0 && !Boolean.TRUE.equals(result.isError());
+                TaskStatus to = success ? TaskStatus.COMPLETED : TaskStatus.FAILED;
+                String reason = success ? null : state.exitCode() != 0 ? "the agent exited with code " + state.exitCode()
+                        : "the agent reported an error (" + result.subtype() + ")";
+                return finish(task, container, to, state.exitCode(), result, reason, Container.State.EXITED)
+                        ? Optional.of(id + ": agent exited with " + state.exitCode() + ", task " + to.wireName())
+                        : Optional.empty();
+            }
+            case RUNNING -> {
+                if (container.missingSince() != null) {
+                    db.write(c -> {
+                        containers.setMissingSince(c, container.id(), null, now);
+                        events.append(c, EventType.CONTAINER_REAPPEARED, task.owner(), id, container.id(),
+                                "the agent is running again", null);
+                        return null;
+                    });
+                }
+                Instant deadline = task.startedAt().plusSeconds(task.timeoutSeconds());
+                if (now.isAfter(deadline)) {
+                    String reason = "ran longer than its timeout of " + task.timeoutSeconds() + " s";
+                    return stopAndFinish(task, container, TaskStatus.TIMED_OUT, reason)
+                            ? Optional.of(id + ": timed out and stopped") : Optional.empty();
+                }
+                return Optional.empty();
+            }
+            case MISSING -> {
+                if (container.missingSince() == null) {
+                    db.write(c -> {
+                        containers.setMissingSince(c, container.id(), now, now);
+                        events.append(c, EventType.CONTAINER_MISSING, task.owner(), id, container.id(),
+                                "the agent is gone without an exit code; it is marked lost after "
+                                        + grace.toSeconds() + " s unless it reappears", null);
+                        return null;
+                    });
+                    return Optional.of(id + ": agent missing");
+                }
+                if (container.missingSince().plus(grace).isBefore(now)) {
+                    String reason = "the agent vanished without an exit code and did not come back within "
+                            + grace.toSeconds() + " s";
+                    return finish(task, container, TaskStatus.LOST, null, outputs.read(runtime, container.handle()),
+                            reason, Container.State.LOST) ? Optional.of(id + ": marked lost") : Optional.empty();
+                }
+                return Optional.empty();
+            }
+            default -> throw new IllegalStateException("unknown phase " + state.phase());
+        }
+    }
+
+    /** Stops agents still running for tasks that already ended (a stop that failed earlier); the reconciler calls this. */
+    public List<String> stopLeftovers() {
+        List<Container> leftovers = db.read(containers::runningForEndedTasks);
+        List<String> findings = new ArrayList<>();
+        for (Container container : leftovers) {
+            Task task = require(container.taskId());
+            stopAndRecord(task, container, Container.State.STOPPED, "its task is " + task.status().wireName());
+            findings.add(task.id() + ": stopped the agent of a " + task.status().wireName() + " task");
+        }
+        return findings;
+    }
+
+    // ---- transitions ----
+
+    private boolean stopAndFinish(Task task, Container container, TaskStatus to, String reason) {
+        if (!db.write(c -> moveTo(c, task, to, reason, clock.instant()))) {
+            return false;
+        }
+        stopAndRecord(task, container, Container.State.STOPPED, reason);
+        return true;
+    }
+
+    /** Stops the agent, then records its container as ended and whatever output it left. */
+    private void stopAndRecord(Task task, Container container, Container.State state, String reason) {
+        AgentRuntime runtime = runtimes.get(container.handle().runtime());
+        try {
+            runtime.stop(container.handle(), Duration.ofSeconds(config.tasks().stopGraceSeconds()));
+        } catch (RuntimeFailure e) {
+            log.warn("stopping the agent of {} failed; the reconciler will try again", task.id(), e);
+            return;
+        }
+        Integer exitCode = exitCodeAfterStop(runtime, container.handle());
+        TaskResult result = outputs.read(runtime, container.handle());
+        db.write(c -> {
+            tasks.saveOutcome(c, task.id(), exitCode, result);
+            containers.end(c, container.id(), state, exitCode, reason, clock.instant());
+            events.append(c, EventType.CONTAINER_STOPPED, task.owner(), task.id(), container.id(),
+                    "agent stopped: " + reason, null);
+            return null;
+        });
+    }
+
+    private static Integer exitCodeAfterStop(AgentRuntime runtime, RuntimeHandle handle) {
+        try {
+            RuntimeState state = runtime.inspect(handle);
+            return state.phase() == RuntimeState.Phase.EXITED ? state.exitCode() : null;
+        } catch (RuntimeFailure e) {
+            return null;
+        }
+    }
+
+    private boolean finish(Task task, Container container, TaskStatus to, Integer exitCode, TaskResult result,
+                           String reason, Container.State containerState) {
+        return db.write(c -> {
+            Instant now = clock.instant();
+            if (!claimTransition(c, task, to, reason, now)) {
+                return false;
+            }
+            tasks.saveOutcome(c, task.id(), exitCode, result);
+            containers.end(c, container.id(), containerState, exitCode, reason, now);
+            if (containerState == Container.State.EXITED) {
+                events.append(c, EventType.CONTAINER_EXITED, task.owner(), task.id(), container.id(),
+                        "agent exited with code " + exitCode, null);
+            }
+            recordTransition(c, task, to, reason);
+            return true;
+        });
+    }
+
+    /** The checked transition: refuses moves the state machine forbids, and loses to a concurrent change. */
+    private boolean moveTo(Connection c, Task task, TaskStatus to, String reason, Instant now) throws SQLException {
+        if (!claimTransition(c, task, to, reason, now)) {
+            return false;
+        }
+        recordTransition(c, task, to, reason);
+        return true;
+    }
+
+    /** Changes the stored status if it is still the one the task was read with; its event is for the caller to write. */
+    private boolean claimTransition(Connection c, Task task, TaskStatus to, String reason, Instant now) throws SQLException {
+        if (!task.status().canMoveTo(to)) {
+            throw new IllegalStateException("task " + task.id() + " cannot move from " + task.status() + " to " + to);
+        }
+        return tasks.transition(c, task.id(), task.status(), to, reason, now);
+    }
+
+    private void recordTransition(Connection c, Task task, TaskStatus to, String reason) throws SQLException {
+        Map<String, Object> data = new LinkedHashMap<>();
+        data.put("from", task.status().wireName());
+        data.put("to", to.wireName());
+        if (reason != null) {
+            data.put("reason", reason);
+        }
+        events.append(c, to.event(), task.owner(), task.id(), null,
+                "task " + to.wireName() + (reason == null ? "" : ": " + reason), data);
+    }
+
+    private void stopQuietly(AgentRuntime runtime, RuntimeHandle handle) {
+        try {
+            runtime.stop(handle, Duration.ofSeconds(config.tasks().stopGraceSeconds()));
+        } catch (RuntimeFailure e) {
+            log.warn("could not stop {} after its task was cancelled", handle.id(), e);
+        }
+    }
+
+    private Task require(String id) {
+        return db.read(c -> require(c, id));
+    }
+
+    private Task require(Connection c, String id) throws SQLException {
+        return tasks.find(c, id).orElseThrow(() -> EngineException.taskNotFound(id));
+    }
+
+    private static String newId(String prefix) {
+        byte[] bytes = new byte[6];
+        random.nextBytes(bytes);
+        return prefix + HexFormat.of().formatHex(bytes);
+    }
+}

@@ -1,0 +1,217 @@
+package io.parhelia.engine.task;
+
+import io.parhelia.engine.runtime.Resources;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+
+/** SQL for the tasks table. Every method takes the caller's connection so that it joins its transaction. */
+final class TaskStore {
+
+    void insert(Connection c, Task t) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                INSERT INTO tasks (id, owner, prompt, repo, branch, working_directory, workspace, runtime, cpu, memory_gb,
+                  gpu, max_turns, timeout_seconds, attempt, parent_task_id, root_task_id, resume_session_id, status,
+                  status_reason, created_at, updated_at)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+            s.setString(1, t.id());
+            s.setString(2, t.owner());
+            s.setString(3, t.prompt());
+            s.setString(4, t.repo());
+            s.setString(5, t.branch());
+            s.setString(6, t.workingDirectory());
+            s.setString(7, t.workspace());
+            s.setString(8, t.runtime());
+            s.setDouble(9, t.resources().cpu());
+            s.setDouble(10, t.resources().memoryGb());
+            s.setString(11, t.resources().gpu());
+            s.setInt(12, t.maxTurns());
+            s.setLong(13, t.timeoutSeconds());
+            s.setInt(14, t.attempt());
+            s.setString(15, t.parentTaskId());
+            s.setString(16, t.rootTaskId());
+            s.setString(17, t.resumeSessionId());
+            s.setString(18, t.status().wireName());
+            s.setString(19, t.statusReason());
+            s.setLong(20, t.createdAt().toEpochMilli());
+            s.setLong(21, t.updatedAt().toEpochMilli());
+            s.executeUpdate();
+        }
+    }
+
+    Optional<Task> find(Connection c, String id) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT * FROM tasks WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+                return r.next() ? Optional.of(read(r)) : Optional.empty();
+            }
+        }
+    }
+
+    List<String> idsWithStatus(Connection c, List<TaskStatus> statuses) throws SQLException {
+        String marks = String.join(",", statuses.stream().map(x -> "?").toList());
+        try (PreparedStatement s = c.prepareStatement("SELECT id FROM tasks WHERE status IN (" + marks + ") ORDER BY created_at")) {
+            for (int i = 0; i < statuses.size(); i++) {
+                s.setString(i + 1, statuses.get(i).wireName());
+            }
+            try (ResultSet r = s.executeQuery()) {
+                List<String> ids = new ArrayList<>();
+                while (r.next()) {
+                    ids.add(r.getString(1));
+                }
+                return ids;
+            }
+        }
+    }
+
+    /** A page of tasks, newest first, by keyset on (created_at, id) so that pages stay stable under inserts. */
+    Page<Task> list(Connection c, TaskQuery q, String ownerFilter) throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT * FROM tasks WHERE 1=1");
+        List<Object> args = new ArrayList<>();
+        if (!q.statuses().isEmpty()) {
+            sql.append(" AND status IN (").append(String.join(",", q.statuses().stream().map(x -> "?").toList())).append(')');
+            q.statuses().forEach(st -> args.add(st.wireName()));
+        }
+        if (q.runtime() != null) {
+            sql.append(" AND runtime = ?");
+            args.add(q.runtime());
+        }
+        if (ownerFilter != null) {
+            sql.append(" AND owner = ?");
+            args.add(ownerFilter);
+        }
+        if (q.rootTaskId() != null) {
+            sql.append(" AND root_task_id = ?");
+            args.add(q.rootTaskId());
+        }
+        if (q.cursor() != null) {
+            Cursor after = Cursor.decode(q.cursor());
+            sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
+            args.add(after.createdAt());
+            args.add(after.createdAt());
+            args.add(after.id());
+        }
+        sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
+        args.add(q.limit() + 1);
+        try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                s.setObject(i + 1, args.get(i));
+            }
+            List<Task> tasks = new ArrayList<>();
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    tasks.add(read(r));
+                }
+            }
+            if (tasks.size() <= q.limit()) {
+                return new Page<>(tasks, null);
+            }
+            List<Task> page = tasks.subList(0, q.limit());
+            Task last = page.get(page.size() - 1);
+            return new Page<>(List.copyOf(page), new Cursor(last.createdAt().toEpochMilli(), last.id()).encode());
+        }
+    }
+
+    /** Moves a task from one status to another; false when it was no longer in {@code from}. */
+    boolean transition(Connection c, String id, TaskStatus from, TaskStatus to, String reason, Instant now)
+            throws SQLException {
+        String timeColumn = to == TaskStatus.RUNNING ? ", started_at = ?" : to.isTerminal() ? ", ended_at = ?" : "";
+        try (PreparedStatement s = c.prepareStatement(
+                "UPDATE tasks SET status = ?, status_reason = ?, updated_at = ?" + timeColumn + " WHERE id = ? AND status = ?")) {
+            int i = 1;
+            s.setString(i++, to.wireName());
+            s.setString(i++, reason);
+            s.setLong(i++, now.toEpochMilli());
+            if (!timeColumn.isEmpty()) {
+                s.setLong(i++, now.toEpochMilli());
+            }
+            s.setString(i++, id);
+            s.setString(i, from.wireName());
+            return s.executeUpdate() == 1;
+        }
+    }
+
+    void saveOutcome(Connection c, String id, Integer exitCode, TaskResult r) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                UPDATE tasks SET exit_code = ?, agent_session_id = ?, result_text = ?, result_subtype = ?, is_error = ?,
+                  cost_usd = ?, input_tokens = ?, output_tokens = ?, num_turns = ?, duration_ms = ? WHERE id = ?""")) {
+            s.setObject(1, exitCode, Types.INTEGER);
+            s.setString(2, r.agentSessionId());
+            s.setString(3, r.text());
+            s.setString(4, r.subtype());
+            s.setObject(5, r.isError() == null ? null : (r.isError() ? 1 : 0), Types.INTEGER);
+            s.setObject(6, r.costUsd(), Types.DOUBLE);
+            s.setObject(7, r.inputTokens(), Types.BIGINT);
+            s.setObject(8, r.outputTokens(), Types.BIGINT);
+            s.setObject(9, r.numTurns(), Types.INTEGER);
+            s.setObject(10, r.durationMs(), Types.BIGINT);
+            s.setString(11, id);
+            s.executeUpdate();
+        }
+    }
+
+    private static Task read(ResultSet r) throws SQLException {
+        return new Task(
+                r.getString("id"), r.getString("owner"), r.getString("prompt"), r.getString("repo"),
+                r.getString("branch"), r.getString("working_directory"), r.getString("workspace"),
+                r.getString("runtime"),
+                new Resources(r.getDouble("cpu"), r.getDouble("memory_gb"), r.getString("gpu")),
+                r.getInt("max_turns"), r.getLong("timeout_seconds"), r.getInt("attempt"),
+                r.getString("parent_task_id"), r.getString("root_task_id"), r.getString("resume_session_id"),
+                TaskStatus.fromWire(r.getString("status")), r.getString("status_reason"),
+                instant(r, "created_at"), instant(r, "started_at"), instant(r, "ended_at"), instant(r, "updated_at"),
+                nullableInt(r, "exit_code"),
+                new TaskResult(r.getString("agent_session_id"), r.getString("result_text"), r.getString("result_subtype"),
+                        nullableInt(r, "is_error") == null ? null : r.getInt("is_error") == 1,
+                        nullableDouble(r, "cost_usd"), nullableLong(r, "input_tokens"),
+                        nullableLong(r, "output_tokens"), nullableInt(r, "num_turns"),
+                        nullableLong(r, "duration_ms")));
+    }
+
+    static Integer nullableInt(ResultSet r, String column) throws SQLException {
+        int value = r.getInt(column);
+        return r.wasNull() ? null : value;
+    }
+
+    static Long nullableLong(ResultSet r, String column) throws SQLException {
+        long value = r.getLong(column);
+        return r.wasNull() ? null : value;
+    }
+
+    static Double nullableDouble(ResultSet r, String column) throws SQLException {
+        double value = r.getDouble(column);
+        return r.wasNull() ? null : value;
+    }
+
+    static Instant instant(ResultSet r, String column) throws SQLException {
+        long millis = r.getLong(column);
+        return r.wasNull() ? null : Instant.ofEpochMilli(millis);
+    }
+
+    /** An opaque page cursor: the position of the last task on the page. */
+    record Cursor(long createdAt, String id) {
+        String encode() {
+            return Base64.getUrlEncoder().withoutPadding()
+                    .encodeToString((createdAt + ":" + id).getBytes(StandardCharsets.UTF_8));
+        }
+
+        static Cursor decode(String cursor) {
+            try {
+                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
+                int colon = raw.indexOf(':');
+                return new Cursor(Long.parseLong(raw.substring(0, colon)), raw.substring(colon + 1));
+            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+                throw EngineException.invalid("cursor",
+                        "cursor is not one this server issued; pass the next_cursor of the previous page, or omit it for the first page");
+            }
+        }
+    }
+}

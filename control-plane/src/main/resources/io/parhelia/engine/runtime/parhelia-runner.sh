@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs one Parhelia agent. LocalRuntime starts it as `bash parhelia-runner.sh RUN_DIR` in the task's
+# workspace, inside a detached tmux session or a new setsid session, so it outlives the server.
+#
+# Reads from RUN_DIR (all written by LocalRuntime, NUL-separated, never parsed by a shell):
+#   argv   the agent command, one element per NUL
+#   env    NAME=VALUE assignments for the agent; deleted once read because it may hold secrets
+#   clone  optional: repository NUL branch NUL (empty branch = the repository's default)
+#   stdin  optional: fed to the agent's standard input (prompts too long for one argv element)
+# Writes to RUN_DIR:
+#   pid        this script's pid, which is also the process group and session id
+#   agent.log  git's and the agent's stdout and stderr, appended
+#   exit_code  the agent's exit status (or git's when the clone failed), written atomically last
+set -u
+
+run_dir=$1
+log=$run_dir/agent.log
+
+printf '%s\n' "$$" > "$run_dir/pid.tmp" && mv -f "$run_dir/pid.tmp" "$run_dir/pid"
+: >> "$log"
+
+finish() {
+  printf '%s\n' "$1" > "$run_dir/exit_code.tmp" && mv -f "$run_dir/exit_code.tmp" "$run_dir/exit_code"
+  exit "$1"
+}
+
+# A stop signals the whole process group. Trapping (not ignoring: children must keep the default)
+# lets this script outlive the agent long enough to record how the agent ended.
+trap : TERM INT HUP
+
+if [[ -f $run_dir/env ]]; then
+  while IFS= read -r -d '' assignment; do
+    export "$assignment"
+  done < "$run_dir/env"
+  rm -f "$run_dir/env"
+fi
+
+if [[ -f $run_dir/clone ]]; then
+  repo= branch=
+  { IFS= read -r -d '' repo; IFS= read -r -d '' branch; } < "$run_dir/clone"
+  clone_args=(clone)
+  if [[ -n $branch ]]; then
+    clone_args+=(--branch "$branch")
+  fi
+  # `--` keeps a repository string that starts with a dash from being read as an option.
+  clone_args+=(-- "$repo" .)
+  GIT_TERMINAL_PROMPT=0 git "${clone_args[@]}" < /dev/null 2>&1 | tee -a "$log"
+  status=${PIPESTATUS[0]}
+  if (( status != 0 )); then
+    printf 'parhelia: git clone failed with exit code %s\n' "$status" | tee -a "$log"
+    finish "$status"
+  fi
+fi
+
+argv=()
+while IFS= read -r -d '' arg; do
+  argv+=("$arg")
+done < "$run_dir/argv"
+
+# tee ignores stop signals so that what the agent prints while shutting down still reaches the log;
+# it ends when the agent closes its output, or with the forced kill.
+if [[ -f $run_dir/stdin ]]; then
+  "${argv[@]}" < "$run_dir/stdin" 2>&1 | (trap '' TERM INT HUP; exec tee -a "$log")
+else
+  "${argv[@]}" 2>&1 | (trap '' TERM INT HUP; exec tee -a "$log")
+fi
+finish "${PIPESTATUS[0]}"

@@ -1,0 +1,191 @@
+package io.parhelia.mcp;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
+import io.modelcontextprotocol.server.McpSyncServer;
+import io.modelcontextprotocol.server.McpSyncServerExchange;
+import io.modelcontextprotocol.spec.McpSchema;
+import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
+import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
+import io.modelcontextprotocol.spec.McpServerTransportProvider;
+import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Parhelia's MCP server, assembled once from tool specifications and bound to whichever transport
+ * is given, so every transport and every embedding serves the same tools with the same rules:
+ * arguments validated against the tool's schema with errors that name the field, the caller's
+ * scope checked, domain failures and unexpected exceptions turned into {@code isError} results
+ * (never a bare JSON-RPC -32603), results returned as {@code structuredContent} plus the same JSON
+ * as text.
+ */
+public final class ParheliaMcpServer {
+
+    private static final Logger log = LoggerFactory.getLogger(ParheliaMcpServer.class);
+    private static final Pattern ARGUMENT_AT_FAULT = Pattern.compile("^([a-z_]+)[/:]|property '([a-z_]+)'");
+
+    private final String name;
+    private final String version;
+    private final String instructions;
+    private final List<ToolSpec> tools;
+    private final CallerResolver callers;
+    private final JsonSchemaValidator validator = McpJsonDefaults.getSchemaValidator();
+    private final ObjectMapper json = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+    private ParheliaMcpServer(Builder b) {
+        this.name = b.name;
+        this.version = b.version;
+        this.instructions = b.instructions;
+        this.tools = List.copyOf(b.tools);
+        this.callers = b.callers;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public List<ToolSpec> tools() {
+        return tools;
+    }
+
+    /** Binds to a single-session transport such as stdio. */
+    public McpSyncServer bind(McpServerTransportProvider transport) {
+        return configure(McpServer.sync(transport)).build();
+    }
+
+    /** Binds to a Streamable HTTP transport. */
+    public McpSyncServer bind(McpStreamableServerTransportProvider transport) {
+        return configure(McpServer.sync(transport)).build();
+    }
+
+    private <S extends McpServer.SyncSpecification<S>> McpServer.SyncSpecification<S> configure(McpServer.SyncSpecification<S> spec) {
+        return spec.serverInfo(name, version)
+                .instructions(instructions)
+                .capabilities(McpSchema.ServerCapabilities.builder().tools(false).logging().build())
+                // Arguments are validated here, by the tool wrapper, so the error can name the field and the next step.
+                .validateToolInputs(false)
+                .immediateExecution(true)
+                .tools(tools.stream().map(this::toSdk).toList());
+    }
+
+    private SyncToolSpecification toSdk(ToolSpec spec) {
+        McpSchema.Tool tool = McpSchema.Tool.builder(spec.name(), spec.inputSchema())
+                .title(spec.title())
+                .description(spec.description() + " Requires scope " + spec.scope().value() + ".")
+                .outputSchema(spec.outputSchema())
+                .annotations(new McpSchema.ToolAnnotations(spec.title(), spec.hints().readOnly(),
+                        spec.hints().destructive(), spec.hints().idempotent(), spec.hints().openWorld(), null))
+                .build();
+        return SyncToolSpecification.builder().tool(tool)
+                .callHandler((exchange, request) -> call(spec, exchange, request))
+                .build();
+    }
+
+    private CallToolResult call(ToolSpec spec, McpSyncServerExchange exchange, CallToolRequest request) {
+        try {
+            Caller caller = callers.resolve(exchange.transportContext());
+            if (caller == null) {
+                throw new ToolError("unauthenticated", null, "this call carries no identity; connect with a valid token");
+            }
+            if (!caller.has(spec.scope())) {
+                throw new ToolError("insufficient_scope", null, spec.name() + " needs scope " + spec.scope().value()
+                        + "; your token has " + caller.scopes().stream().map(Scope::value).toList()
+                        + ". Ask an admin for a token with " + spec.scope().value());
+            }
+            Map<String, Object> arguments = request.arguments() == null ? Map.of() : request.arguments();
+            JsonSchemaValidator.ValidationResponse validation = validator.validate(spec.inputSchema(), arguments);
+            if (!validation.valid()) {
+                throw invalidArguments(spec.name(), validation.errorMessage());
+            }
+            Object progressToken = request.meta() == null ? null : request.meta().get("progressToken");
+            Object result = spec.handler().handle(new ToolCall(caller, arguments, exchange, progressToken));
+            Object structured = json.convertValue(result, Object.class);
+            return CallToolResult.builder()
+                    .structuredContent(structured)
+                    .addTextContent(json.writeValueAsString(structured))
+                    .build();
+        } catch (ToolError e) {
+            return error(e.code(), e.field(), e.getMessage());
+        } catch (Exception e) {
+            String incident = UUID.randomUUID().toString().substring(0, 8);
+            log.error("tool {} failed unexpectedly (incident {})", spec.name(), incident, e);
+            return error("internal_error", null, spec.name() + " failed unexpectedly (incident " + incident
+                    + "); the server log has the details. Retry, and report the incident id if it persists");
+        }
+    }
+
+    /**
+     * Restates the validator's report ("Validation failed: JSON schema validation errors: [/limit: must
+     * have a minimum value of 1, : required property 'prompt' not found]") as one sentence per problem,
+     * naming the first argument at fault in the error's field.
+     */
+    static ToolError invalidArguments(String tool, String report) {
+        String problems = report.replaceFirst("^Validation failed: JSON schema validation errors: \\[", "")
+                .replaceFirst("]$", "")
+                .replaceFirst("^: ", "")
+                .replace(", : ", "; ")
+                .replaceAll("(^|, )/", "$1");
+        Matcher field = ARGUMENT_AT_FAULT.matcher(problems);
+        return ToolError.invalid(field.find() ? (field.group(1) != null ? field.group(1) : field.group(2)) : null,
+                "invalid arguments for " + tool + ": " + problems
+                        + ". Fix the named argument; the tool's inputSchema in tools/list lists what it accepts");
+    }
+
+    private static CallToolResult error(String code, String field, String message) {
+        Map<String, Object> error = new LinkedHashMap<>();
+        error.put("code", code);
+        if (field != null) {
+            error.put("field", field);
+        }
+        error.put("message", message);
+        return CallToolResult.builder()
+                .isError(true)
+                .addTextContent(message)
+                .structuredContent(Map.of("error", error))
+                .build();
+    }
+
+    public static final class Builder {
+        private String name = "parhelia";
+        private String version = "dev";
+        private String instructions;
+        private List<ToolSpec> tools = List.of();
+        private CallerResolver callers = CallerResolver.fromContext();
+
+        public Builder serverInfo(String name, String version) {
+            this.name = name;
+            this.version = version;
+            return this;
+        }
+
+        public Builder instructions(String instructions) {
+            this.instructions = instructions;
+            return this;
+        }
+
+        public Builder tools(List<ToolSpec> tools) {
+            this.tools = tools;
+            return this;
+        }
+
+        public Builder callers(CallerResolver callers) {
+            this.callers = callers;
+            return this;
+        }
+
+        public ParheliaMcpServer build() {
+            return new ParheliaMcpServer(this);
+        }
+    }
+}

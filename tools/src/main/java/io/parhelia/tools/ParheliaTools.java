@@ -1,0 +1,33 @@
+package io.parhelia.tools;
+
+import io.parhelia.engine.Engine;
+import io.parhelia.mcp.ToolSpec;
+import java.util.List;
+
+/** Parhelia's tool catalogue over an engine, and the instructions that teach an agent to use it. */
+public final class ParheliaTools {
+
+    public static final String INSTRUCTIONS = """
+            Parhelia runs coding agents (Claude Code in headless mode, or another agent command) as tasks, each in its \
+            own workspace, and lets you watch and steer them.
+            - A task is one agent run on a prompt. parhelia_task_create starts it at once and returns its id; \
+            the agent keeps running when this conversation or server ends.
+            - The agent sees only its workspace: a fresh clone of `repo` (push your changes first), or an existing \
+            `working_directory`.
+            - Status moves pending -> starting -> running -> completed | failed | cancelled | timed_out | \
+            budget_exceeded | lost, and never back. parhelia_task_show gives the exit code, the agent's final \
+            message, its cost and turns; parhelia_task_logs gives its output (tail, or follow with offset).
+            - To wait for a task, pass wait_seconds to parhelia_task_create, or call parhelia_task_show later; \
+            do not poll faster than every few seconds.
+            - parhelia_task_cancel stops the agent for real. parhelia_task_retry starts a new attempt of an ended \
+            task (attempt + 1, linked by parent_task_id); the old attempt stays as it was.
+            - Errors come back as results with isError true, naming the argument or state at fault and what to do.
+            """;
+
+    private ParheliaTools() {
+    }
+
+    public static List<ToolSpec> all(Engine engine) {
+        return new TaskTools(engine.tasks()).specs();
+    }
+}

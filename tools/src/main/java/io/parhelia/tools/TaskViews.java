@@ -1,0 +1,170 @@
+package io.parhelia.tools;
+
+import static io.parhelia.tools.Schema.nullable;
+import static io.parhelia.tools.Schema.props;
+import static io.parhelia.tools.Schema.type;
+
+import io.parhelia.engine.task.Container;
+import io.parhelia.engine.task.Task;
+import io.parhelia.engine.task.TaskResult;
+import io.parhelia.engine.task.TaskStatus;
+import io.parhelia.mcp.ToolError;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** How a task looks to a tool caller, and the schema of that look; one definition serves both. */
+final class TaskViews {
+
+    private TaskViews() {
+    }
+
+    static final List<String> STATUSES = Arrays.stream(TaskStatus.values()).map(TaskStatus::wireName).toList();
+
+    static final Map<String, Object> RESULT_SCHEMA = Schema.output(props(
+            "agent_session_id", nullable("string"),
+            "text", nullable("string"),
+            "subtype", nullable("string"),
+            "is_error", nullable("boolean"),
+            "cost_usd", nullable("number"),
+            "input_tokens", nullable("integer"),
+            "output_tokens", nullable("integer"),
+            "num_turns", nullable("integer"),
+            "duration_ms", nullable("integer")));
+
+    static final Map<String, Object> CONTAINER_SCHEMA = Schema.output(props(
+            "id", type("string"),
+            "runtime", type("string"),
+            "runtime_id", type("string"),
+            "state", type("string"),
+            "created_at", type("string"),
+            "ended_at", nullable("string"),
+            "exit_code", nullable("integer"),
+            "termination_reason", nullable("string")));
+
+    /** Every field a task view can have, with its schema. */
+    static final Map<String, Object> FIELDS = props(
+            "id", nullable("string"),
+            "status", Map.of("type", "string", "enum", STATUSES),
+            "status_reason", nullable("string"),
+            "prompt", type("string"),
+            "prompt_preview", type("string"),
+            "owner", type("string"),
+            "runtime", type("string"),
+            "repo", nullable("string"),
+            "branch", nullable("string"),
+            "working_directory", nullable("string"),
+            "workspace", type("string"),
+            "resources", Schema.output(props("cpu", type("number"), "memory_gb", type("number"), "gpu", nullable("string"))),
+            "max_turns", type("integer"),
+            "timeout_seconds", type("integer"),
+            "attempt", type("integer"),
+            "parent_task_id", nullable("string"),
+            "root_task_id", nullable("string"),
+            "created_at", type("string"),
+            "started_at", nullable("string"),
+            "ended_at", nullable("string"),
+            "duration_seconds", nullable("number"),
+            "exit_code", nullable("integer"),
+            "cost_usd", nullable("number"),
+            "result", RESULT_SCHEMA,
+            "container", Map.of("oneOf", List.of(CONTAINER_SCHEMA, type("null"))));
+
+    static final List<String> FIELD_NAMES = List.copyOf(FIELDS.keySet());
+
+    /** What a list shows of each task unless the caller names fields. */
+    static final List<String> LIST_FIELDS = List.of("id", "status", "status_reason", "prompt_preview", "runtime",
+            "attempt", "parent_task_id", "created_at", "ended_at", "exit_code", "cost_usd");
+
+    static final Map<String, Object> TASK_SCHEMA = Schema.output(FIELDS);
+
+    static Map<String, Object> view(Task t, Container container) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("id", t.id());
+        v.put("status", t.status().wireName());
+        v.put("status_reason", t.statusReason());
+        v.put("prompt", t.prompt());
+        v.put("prompt_preview", preview(t.prompt()));
+        v.put("owner", t.owner());
+        v.put("runtime", t.runtime());
+        v.put("repo", t.repo());
+        v.put("branch", t.branch());
+        v.put("working_directory", t.workingDirectory());
+        v.put("workspace", t.workspace());
+        Map<String, Object> resources = new LinkedHashMap<>();
+        resources.put("cpu", t.resources().cpu());
+        resources.put("memory_gb", t.resources().memoryGb());
+        resources.put("gpu", t.resources().gpu());
+        v.put("resources", resources);
+        v.put("max_turns", t.maxTurns());
+        v.put("timeout_seconds", t.timeoutSeconds());
+        v.put("attempt", t.attempt());
+        v.put("parent_task_id", t.parentTaskId());
+        v.put("root_task_id", t.rootTaskId());
+        v.put("created_at", iso(t.createdAt()));
+        v.put("started_at", iso(t.startedAt()));
+        v.put("ended_at", iso(t.endedAt()));
+        v.put("duration_seconds", t.startedAt() == null ? null
+                : Duration.between(t.startedAt(), t.endedAt() == null ? Instant.now() : t.endedAt()).toMillis() / 1000.0);
+        v.put("exit_code", t.exitCode());
+        v.put("cost_usd", t.result().costUsd());
+        v.put("result", result(t.result()));
+        v.put("container", container == null ? null : container(container));
+        return v;
+    }
+
+    /** Keeps only the named fields, in the order asked. */
+    static Map<String, Object> project(Map<String, Object> view, List<String> fields) {
+        Map<String, Object> projected = new LinkedHashMap<>();
+        fields.forEach(f -> projected.put(f, view.get(f)));
+        return projected;
+    }
+
+    static List<String> fieldsOrDefault(List<String> asked, List<String> defaults) {
+        for (String field : asked) {
+            if (!FIELDS.containsKey(field)) {
+                throw ToolError.invalid("fields", "unknown field '" + field + "'; choose from " + FIELD_NAMES);
+            }
+        }
+        return asked.isEmpty() ? defaults : asked;
+    }
+
+    private static Map<String, Object> result(TaskResult r) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("agent_session_id", r.agentSessionId());
+        v.put("text", r.text());
+        v.put("subtype", r.subtype());
+        v.put("is_error", r.isError());
+        v.put("cost_usd", r.costUsd());
+        v.put("input_tokens", r.inputTokens());
+        v.put("output_tokens", r.outputTokens());
+        v.put("num_turns", r.numTurns());
+        v.put("duration_ms", r.durationMs());
+        return v;
+    }
+
+    private static Map<String, Object> container(Container k) {
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("id", k.id());
+        v.put("runtime", k.handle().runtime());
+        v.put("runtime_id", k.handle().id());
+        v.put("state", k.state().wireName());
+        v.put("created_at", iso(k.createdAt()));
+        v.put("ended_at", iso(k.endedAt()));
+        v.put("exit_code", k.exitCode());
+        v.put("termination_reason", k.terminationReason());
+        return v;
+    }
+
+    static String iso(Instant instant) {
+        return instant == null ? null : instant.toString();
+    }
+
+    private static String preview(String prompt) {
+        String oneLine = prompt.replaceAll("\\s+", " ").strip();
+        return oneLine.length() <= 120 ? oneLine : oneLine.substring(0, 117) + "...";
+    }
+}
