@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The engine of one server process, opened on a home: store, runtimes, tasks, reconciler. */
 public final class Engine implements AutoCloseable {
@@ -23,6 +24,7 @@ public final class Engine implements AutoCloseable {
     private final Database database;
     private final TaskService tasks;
     private final Reconciler reconciler;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private Engine(ParheliaConfig config, Database database, TaskService tasks, Reconciler reconciler) {
         this.config = config;
@@ -70,9 +72,12 @@ public final class Engine implements AutoCloseable {
         return reconciler;
     }
 
+    /** Idempotent, so that a shutdown hook and the normal path may both call it. */
     @Override
     public void close() {
-        reconciler.close();
-        database.close();
+        if (closed.compareAndSet(false, true)) {
+            reconciler.close();
+            database.close();
+        }
     }
 }

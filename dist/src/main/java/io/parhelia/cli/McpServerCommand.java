@@ -39,6 +39,8 @@ final class McpServerCommand implements Callable<Integer> {
         OutputStream protocolOut = new FileOutputStream(FileDescriptor.out);
         System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
         try (Engine engine = Engine.open(parent.config())) {
+            // On SIGTERM, hand the reconciler lease back so another server takes over at once.
+            Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "parhelia-shutdown"));
             engine.reconciler().start();
             ParheliaMcpServer server = ParheliaMcpServer.builder()
                     .serverInfo("parhelia", Main.version())

@@ -1,0 +1,92 @@
+package io.parhelia.tools;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.modelcontextprotocol.json.McpJsonDefaults;
+import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
+import io.parhelia.engine.Engine;
+import io.parhelia.engine.config.ConfigLoader;
+import io.parhelia.engine.runtime.Resources;
+import io.parhelia.engine.runtime.RuntimeHandle;
+import io.parhelia.engine.task.Container;
+import io.parhelia.engine.task.Task;
+import io.parhelia.engine.task.TaskResult;
+import io.parhelia.engine.task.TaskStatus;
+import io.parhelia.mcp.ToolError;
+import io.parhelia.mcp.ToolSpec;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ToolCatalogueTest {
+
+    @TempDir
+    static Path home;
+    static Engine engine;
+    static List<ToolSpec> tools;
+    private final JsonSchemaValidator validator = McpJsonDefaults.getSchemaValidator();
+
+    @BeforeAll
+    static void open() {
+        engine = Engine.open(new ConfigLoader().load(home, Map.of(), Map.of("runtime.local.mode", "setsid")));
+        tools = ParheliaTools.all(engine);
+    }
+
+    @AfterAll
+    static void close() {
+        engine.close();
+    }
+
+    @Test
+    void everyToolHasAUniqueNameAStrictInputSchemaAndAValidOutputSchema() {
+        assertThat(tools).extracting(ToolSpec::name).doesNotHaveDuplicates()
+                .allMatch(name -> name.matches("parhelia_[a-z_]+"));
+        for (ToolSpec tool : tools) {
+            assertThat(tool.inputSchema()).as(tool.name()).containsEntry("additionalProperties", false);
+            assertThat(validator.validateSchema(tool.inputSchema()).valid()).as(tool.name() + " input").isTrue();
+            assertThat(validator.validateSchema(tool.outputSchema()).valid()).as(tool.name() + " output").isTrue();
+            assertThat(tool.description()).as(tool.name()).isNotBlank();
+        }
+    }
+
+    @Test
+    void aTaskViewHasExactlyTheFieldsItsSchemaDeclaresAndConformsToIt() {
+        Task task = new Task("task-1", "alice", "do it\nnow", null, null, null, "/w", "local", new Resources(1, 4, null),
+                30, 60, 1, null, "task-1", null, TaskStatus.FAILED, "the agent exited with code 3",
+                Instant.parse("2026-01-01T00:00:00Z"), Instant.parse("2026-01-01T00:00:01Z"),
+                Instant.parse("2026-01-01T00:00:03Z"), Instant.parse("2026-01-01T00:00:03Z"), 3,
+                new TaskResult("s-1", "boom", "error_during_execution", true, 0.5, 10L, 20L, 2, 1500L));
+        Map<String, Object> view = TaskViews.view(task, null);
+        assertThat(view.keySet()).containsExactlyElementsOf(TaskViews.FIELDS.keySet());
+        assertThat(view).containsEntry("prompt_preview", "do it now").containsEntry("duration_seconds", 2.0)
+                .containsEntry("cost_usd", 0.5).containsEntry("exit_code", 3);
+        assertThat(validator.validate(TaskViews.TASK_SCHEMA, view).valid()).isTrue();
+    }
+
+    @Test
+    void aProjectionKeepsOnlyTheNamedFieldsAndUnknownNamesAreRefused() {
+        Map<String, Object> view = Map.of("id", "t", "status", "running", "prompt", "p");
+        assertThat(TaskViews.project(view, List.of("status", "id"))).containsOnlyKeys("status", "id");
+        assertThat(TaskViews.fieldsOrDefault(List.of(), TaskViews.LIST_FIELDS)).isEqualTo(TaskViews.LIST_FIELDS);
+        assertThatThrownBy(() -> TaskViews.fieldsOrDefault(List.of("colour"), TaskViews.LIST_FIELDS))
+                .isInstanceOf(ToolError.class).hasMessageContaining("colour")
+                .satisfies(e -> assertThat(((ToolError) e).field()).isEqualTo("fields"));
+    }
+
+    @Test
+    void theContainerViewConformsToItsSchema() {
+        Task task = new Task("task-2", "bob", "p", null, null, null, "/w", "local", new Resources(1, 4, null), 30, 60, 1,
+                null, "task-2", null, TaskStatus.RUNNING, null, Instant.now(), Instant.now(), null, Instant.now(), null,
+                TaskResult.NONE);
+        Container container = new Container("c-1", "task-2",
+                new RuntimeHandle("local", "parhelia-task-2", "task-2", Map.of()),
+                Container.State.RUNNING, Instant.now(), null, null, null, null);
+        assertThat(validator.validate(TaskViews.TASK_SCHEMA, TaskViews.view(task, container)).valid()).isTrue();
+    }
+}
