@@ -119,12 +119,17 @@ final class ParheliaHomeFixture implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         for (McpSyncClient client : clients) {
             client.closeGracefully();
         }
-        new ProcessBuilder("tmux", "-L", tmuxSocket, "kill-server").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start().waitFor(10, TimeUnit.SECONDS);
+        Process killServer = new ProcessBuilder("tmux", "-L", tmuxSocket, "kill-server").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            killServer.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     // ---- helpers for tool results ----

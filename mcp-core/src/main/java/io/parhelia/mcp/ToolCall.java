@@ -63,7 +63,8 @@ public final class ToolCall {
     /** Sends a progress notification when the client asked for them (sent a progress token); else does nothing. */
     public void progress(double progress, Double total, String message) {
         if (progressToken != null && exchange != null) {
-            exchange.progressNotification(new McpSchema.ProgressNotification(progressToken, progress, total, message));
+            exchange.progressNotification(McpSchema.ProgressNotification.builder(progressToken, progress)
+                    .total(total).message(message).build());
         }
     }
 }

@@ -2,6 +2,7 @@ package io.parhelia.engine.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
@@ -14,7 +15,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,7 +33,9 @@ public final class ConfigLoader {
     private final ObjectMapper binder = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            // A whole-number key given 2.5 in config.toml is a mistake, not 2 (as env and --set already refuse it).
+            .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
 
     /**
      * @param homeFlag  the home from the command line, or null
@@ -62,9 +64,26 @@ public final class ConfigLoader {
         tree.put("home", home.toString());
         try {
             return binder.treeToValue(tree, ParheliaConfig.class);
+        } catch (JsonMappingException e) {
+            String key = dottedKey(e);
+            throw new ConfigException(key.isEmpty() ? "invalid configuration: " + e.getOriginalMessage()
+                    : "configuration key '" + key + "' is invalid: " + e.getOriginalMessage(), e);
         } catch (JsonProcessingException e) {
             throw new ConfigException("invalid configuration: " + e.getOriginalMessage(), e);
         }
+    }
+
+    /** The key a binding error is about, e.g. {@code reconciler.interval_seconds} or {@code agent.command[1]}. */
+    private static String dottedKey(JsonMappingException e) {
+        StringBuilder key = new StringBuilder();
+        for (JsonMappingException.Reference ref : e.getPath()) {
+            if (ref.getFieldName() != null) {
+                key.append(key.length() == 0 ? "" : ".").append(ref.getFieldName());
+            } else if (ref.getIndex() >= 0) {
+                key.append('[').append(ref.getIndex()).append(']');
+            }
+        }
+        return key.toString();
     }
 
     static Path resolveHome(Path homeFlag, Map<String, String> env) {
@@ -100,9 +119,7 @@ public final class ConfigLoader {
 
     /** Copies overrides onto base, refusing keys the defaults do not have. */
     private void merge(ObjectNode base, ObjectNode overrides, String source, String prefix) {
-        Iterator<Map.Entry<String, JsonNode>> fields = overrides.fields();
-        while (fields.hasNext()) {
-            Map.Entry<String, JsonNode> field = fields.next();
+        for (Map.Entry<String, JsonNode> field : overrides.properties()) {
             String key = prefix + field.getKey();
             JsonNode current = base.get(field.getKey());
             if (current == null) {
@@ -162,7 +179,7 @@ public final class ConfigLoader {
 
     private static List<String> leafKeys(JsonNode node, String prefix) {
         List<String> keys = new ArrayList<>();
-        node.fields().forEachRemaining(field -> {
+        node.properties().forEach(field -> {
             if (field.getValue().isObject()) {
                 keys.addAll(leafKeys(field.getValue(), prefix + field.getKey() + "."));
             } else {
