@@ -1,5 +1,6 @@
 package io.parhelia.engine;
 
+import io.parhelia.engine.config.ConfigException;
 import io.parhelia.engine.config.ParheliaConfig;
 import io.parhelia.engine.config.ParheliaHome;
 import io.parhelia.engine.event.EventLog;
@@ -46,9 +47,18 @@ public final class Engine implements AutoCloseable {
     /** The runtimes the configuration asks for. */
     public static List<AgentRuntime> runtimes(ParheliaConfig config) {
         ParheliaConfig.Runtime.Local local = config.runtime().local();
-        return List.of(new LocalRuntime(config.paths().runs(), LocalRuntime.Options.defaults()
-                .withMode(LocalRuntime.Mode.valueOf(local.mode().toUpperCase(Locale.ROOT)))
-                .withTmuxSocket(local.tmuxSocket().isBlank() ? null : local.tmuxSocket())));
+        LocalRuntime.Mode mode;
+        try {
+            mode = LocalRuntime.Mode.valueOf(local.mode().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("runtime.local.mode must be auto, tmux or setsid, got '" + local.mode() + "'");
+        }
+        try {
+            return List.of(new LocalRuntime(config.paths().runs(), LocalRuntime.Options.defaults().withMode(mode)
+                    .withTmuxSocket(local.tmuxSocket().isBlank() ? null : local.tmuxSocket())));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("runtime.local.tmux_socket: " + e.getMessage());
+        }
     }
 
     /** Identifies this process among those sharing the home. */

@@ -65,6 +65,12 @@ class CommandLineIT {
         assertThat(typo.stdout()).isEmpty();
         assertThat(typo.stderr()).contains("unknown configuration key 'reconciler.interval_secs'")
                 .contains("reconciler.interval_seconds");
+
+        Files.delete(home.resolve("config.toml"));
+        Run badMode = run("--set", "runtime.local.mode=docker", "doctor");
+        assertThat(badMode.exitCode()).isEqualTo(2);
+        assertThat(badMode.stderr()).contains("runtime.local.mode must be auto, tmux or setsid, got 'docker'")
+                .doesNotContain("\tat ");
     }
 
     @Test
