@@ -98,7 +98,7 @@ final class ParheliaHomeFixture implements AutoCloseable {
     /** The agent runner's pid, which it records as it starts. */
     long agentPid(String taskId) throws IOException {
         Path pidFile = runDir(taskId).resolve("pid");
-        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(pidFile));
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(pidFile) && Files.size(pidFile) > 0);
         return Long.parseLong(Files.readString(pidFile).strip());
     }
 

@@ -110,6 +110,7 @@ public final class LocalRuntime implements AgentRuntime {
     private static final int MAX_ARGUMENT_BYTES = 128 * 1024 - 1;
     private static final Duration POLL_INTERVAL = Duration.ofMillis(50);
     private static final Duration KILL_CONFIRMATION = Duration.ofSeconds(5);
+    private static final Duration RESIGNAL_AFTER = Duration.ofMillis(500);
     private static final FileAttribute<?> PRIVATE_DIR =
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     /** A server started inside someone's tmux must not inherit which server that was. */
@@ -173,6 +174,31 @@ public final class LocalRuntime implements AgentRuntime {
         }
     }
 
+    /**
+     * Waits until the runner has written its pid file, which it does once it can record the agent's
+     * end: returning earlier would let a prompt stop kill it before it records anything.
+     */
+    private void awaitRunnerReady(String taskId, Path runDir, long pid, Optional<Instant> startedAt) throws RuntimeFailure {
+        Path pidFile = runDir.resolve("pid");
+        long deadline = System.nanoTime() + options.commandTimeout().toNanos();
+        while (!hasContent(pidFile)) {
+            boolean alive = startedAt.map(at -> ProcessTable.isAlive(pid, at)).orElse(false);
+            if (!alive && !hasContent(pidFile)) {
+                throw new RuntimeFailure("the agent runner for task " + taskId + " exited at once; see " + runDir);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new RuntimeFailure("the agent runner for task " + taskId + " did not start within "
+                        + options.commandTimeout().toSeconds() + " s");
+            }
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RuntimeFailure("interrupted while starting the agent for task " + taskId, e);
+            }
+        }
+    }
+
     @Override
     public RuntimeHandle start(LaunchSpec spec) throws RuntimeFailure {
         validate(spec);
@@ -211,8 +237,10 @@ public final class LocalRuntime implements AgentRuntime {
         long pid = mode == Mode.TMUX
                 ? startInTmux(spec.taskId(), workspace, runner, runDir)
                 : startWithSetsid(workspace, runner, runDir);
+        Optional<Instant> startedAt = ProcessTable.startTime(pid);
+        awaitRunnerReady(spec.taskId(), runDir, pid, startedAt);
         attributes.put(ATTR_PID, Long.toString(pid));
-        ProcessTable.startTime(pid).ifPresent(at -> attributes.put(ATTR_PID_STARTED_AT, at.toString()));
+        startedAt.ifPresent(at -> attributes.put(ATTR_PID_STARTED_AT, at.toString()));
         try {
             writeHandleFile(runDir, attributes);
         } catch (IOException e) {
@@ -285,7 +313,14 @@ public final class LocalRuntime implements AgentRuntime {
         if (pid.isPresent() && startedAt.isPresent() && !ProcessTable.isReused(pid.get(), startedAt.get())) {
             long group = pid.get();
             signalGroup(group, "TERM");
-            if (!awaitGroupGone(group, grace)) {
+            // Once more after a moment, for an agent the runner spawned just as the first signal came.
+            Duration first = grace.compareTo(RESIGNAL_AFTER) < 0 ? grace : RESIGNAL_AFTER;
+            boolean gone = awaitGroupGone(group, first);
+            if (!gone && grace.compareTo(first) > 0) {
+                signalGroup(group, "TERM");
+                gone = awaitGroupGone(group, grace.minus(first));
+            }
+            if (!gone) {
                 log.info("agent {} still running {} after SIGTERM; sending SIGKILL", known.id(), grace);
                 signalGroup(group, "KILL");
                 if (!awaitGroupGone(group, KILL_CONFIRMATION)) {
@@ -645,16 +680,27 @@ public final class LocalRuntime implements AgentRuntime {
         Files.move(temporary, runDir.resolve(HANDLE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
+    private static boolean hasContent(Path file) {
+        try {
+            return Files.size(file) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     private static Optional<RuntimeState> exitState(Path runDir) {
         Path exitFile = runDir.resolve(EXIT_CODE_FILE);
         try {
             String content = Files.readString(exitFile, StandardCharsets.US_ASCII).strip();
+            if (content.isEmpty()) {
+                return Optional.empty(); // the runner is writing it this instant
+            }
             Instant endedAt = Files.getLastModifiedTime(exitFile).toInstant();
             return Optional.of(RuntimeState.exited(Integer.parseInt(content), endedAt));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException | NumberFormatException e) {
-            // The runner renames a complete file into place, so a malformed one was written by someone else.
+            // The runner writes the number in one go, so a malformed file was written by someone else.
             log.warn("unreadable exit code file {}: {}", exitFile, e.toString());
             return Optional.empty();
         }

@@ -10,23 +10,31 @@
 # Writes to RUN_DIR:
 #   pid        this script's pid, which is also the process group and session id
 #   agent.log  git's and the agent's stdout and stderr, appended
-#   exit_code  the agent's exit status (or git's when the clone failed), written atomically last
+#   exit_code  the agent's exit status (or git's when the clone failed), written last
 set -u
 
 run_dir=$1
 log=$run_dir/agent.log
 
-printf '%s\n' "$$" > "$run_dir/pid.tmp" && mv -f "$run_dir/pid.tmp" "$run_dir/pid"
-: >> "$log"
+# Writes a one-line file with builtins only: any child process (an mv, a subshell) is in the agent's
+# process group, where a stop's signals can end it before it does its work. The value goes out in
+# one small write, so a reader sees the file empty or whole, and LocalRuntime waits while it is empty.
+record() {
+  printf '%s\n' "$2" > "$1"
+}
 
 finish() {
-  printf '%s\n' "$1" > "$run_dir/exit_code.tmp" && mv -f "$run_dir/exit_code.tmp" "$run_dir/exit_code"
+  record "$run_dir/exit_code" "$1"
   exit "$1"
 }
 
 # A stop signals the whole process group. Trapping (not ignoring: children must keep the default)
-# lets this script outlive the agent long enough to record how the agent ended.
-trap : TERM INT HUP
+# lets this script outlive the agent long enough to record how the agent ended. The pid file comes
+# after the trap: LocalRuntime waits for it, so a stop never lands before the trap is in place.
+stop_requested=
+trap 'stop_requested=1' TERM INT HUP
+record "$run_dir/pid" "$$"
+: >> "$log"
 
 if [[ -f $run_dir/env ]]; then
   while IFS= read -r -d '' assignment; do
@@ -35,6 +43,15 @@ if [[ -f $run_dir/env ]]; then
   rm -f "$run_dir/env"
 fi
 
+# A stop that came while this script was still preparing: the agent never starts.
+stop_if_requested() {
+  if [[ -n $stop_requested ]]; then
+    printf 'parhelia: stopped before the agent started\n' >> "$log"
+    finish 143
+  fi
+}
+
+stop_if_requested
 if [[ -f $run_dir/clone ]]; then
   repo= branch=
   { IFS= read -r -d '' repo; IFS= read -r -d '' branch; } < "$run_dir/clone"
@@ -57,6 +74,7 @@ while IFS= read -r -d '' arg; do
   argv+=("$arg")
 done < "$run_dir/argv"
 
+stop_if_requested
 # tee ignores stop signals so that what the agent prints while shutting down still reaches the log;
 # it ends when the agent closes its output, or with the forced kill.
 if [[ -f $run_dir/stdin ]]; then

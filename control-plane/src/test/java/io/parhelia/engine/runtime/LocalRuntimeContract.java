@@ -311,6 +311,20 @@ abstract class LocalRuntimeContract {
     // --- stopping and losing ------------------------------------------------------------------------
 
     @Test
+    void aStopRightAfterStartStillRecordsHowTheAgentEnded() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            RuntimeHandle handle = start("stop-at-once-" + i, FakeAgent.command("sleep=300"));
+            runtime().stop(handle, Duration.ofSeconds(5));
+            RuntimeState state = runtime().inspect(handle);
+            Path runDir = Path.of(handle.attributes().get(LocalRuntime.ATTR_RUN_DIR));
+            assertThat(state.phase()).as("attempt %d: files %s, log: %s", i, java.util.Arrays.toString(runDir.toFile().list()),
+                    java.nio.file.Files.exists(runDir.resolve("agent.log")) ? java.nio.file.Files.readString(runDir.resolve("agent.log")) : "none")
+                    .isEqualTo(RuntimeState.Phase.EXITED);
+            assertThat(state.exitCode()).as("attempt %d", i).isNotZero();
+        }
+    }
+
+    @Test
     void stopEndsTheWholeProcessGroupIncludingSpawnedChildren() throws Exception {
         RuntimeHandle handle = start("stopme", FakeAgent.command("spawn-child sleep=200"));
         List<Long> tree = processTreeOnceSleeping(handle, "300");
