@@ -30,14 +30,21 @@ public final class AgentCommand {
             throw new ConfigException("agent.command is empty; set it to the agent's argv, e.g. [\"claude\", \"-p\", \"{prompt}\"]");
         }
         check(command, "agent.command", PLACEHOLDERS);
+        if (command.stream().noneMatch(element -> element.contains("{prompt}"))) {
+            throw new ConfigException("agent.command never passes the prompt; add \"{prompt}\" as one of its elements");
+        }
         check(resumeArgs, "agent.resume_args", Set.of(RESUME_PLACEHOLDER));
         this.command = List.copyOf(command);
         this.resumeArgs = List.copyOf(resumeArgs);
     }
 
-    /** Whether a prompt too long to be an argument can go to standard input instead. */
+    /**
+     * Whether a prompt too long to be an argument can go to standard input instead: {@code {prompt}} is
+     * an element of its own (left out then) and no other element embeds it (which would still carry it).
+     */
     public boolean takesLongPrompts() {
-        return command.contains("{prompt}");
+        return command.contains("{prompt}")
+                && command.stream().noneMatch(element -> !element.equals("{prompt}") && element.contains("{prompt}"));
     }
 
     /** The program the agent command runs, for checks such as "is it on PATH". */

@@ -131,10 +131,37 @@ public final class ConfigLoader {
             } else if (current.isObject() != field.getValue().isObject()) {
                 throw new ConfigException("configuration key '" + key + "' in " + source
                         + (current.isObject() ? " must be a table" : " must be a value, not a table"));
+            } else if (!sameKind(current, field.getValue())) {
+                throw new ConfigException("configuration key '" + key + "' in " + source + " must be "
+                        + kind(current) + ", got " + field.getValue());
             } else {
                 base.set(field.getKey(), field.getValue());
             }
         }
+    }
+
+    /** Whether a value may stand where the default has its type: a whole number where one is expected, and so on. */
+    private static boolean sameKind(JsonNode like, JsonNode value) {
+        if (like.isIntegralNumber()) {
+            return value.isIntegralNumber();
+        }
+        if (like.isNumber()) {
+            return value.isNumber();
+        }
+        return like.getNodeType() == value.getNodeType();
+    }
+
+    private static String kind(JsonNode like) {
+        if (like.isArray()) {
+            return "a list such as [\"a\", \"b\"]";
+        }
+        if (like.isIntegralNumber()) {
+            return "a whole number";
+        }
+        if (like.isNumber()) {
+            return "a number";
+        }
+        return like.isBoolean() ? "true or false" : "a string";
     }
 
     /** Sets a leaf from a string, converted to the type its default has. */

@@ -41,11 +41,16 @@ public final class Database implements AutoCloseable {
         config.setSynchronous(SQLiteConfig.SynchronousMode.NORMAL);
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
         config.enforceForeignKeys(true);
-        config.setTransactionMode(SQLiteConfig.TransactionMode.IMMEDIATE);
         try {
             Connection connection = config.createConnection("jdbc:sqlite:" + file);
             Database database = new Database(file, connection);
-            database.migrate();
+            try {
+                database.migrate();
+            } catch (RuntimeException e) {
+                // A refused store (e.g. a newer schema) must not stay open in this process.
+                database.close();
+                throw e;
+            }
             return database;
         } catch (SQLException e) {
             throw new StoreException("cannot open the store " + file + ": " + e.getMessage(), e);
@@ -56,20 +61,25 @@ public final class Database implements AutoCloseable {
         return file;
     }
 
-    /** Runs work in one write transaction: all of it is committed, or none. */
+    /**
+     * Runs work in one write transaction: all of it is committed, or none. The transaction is begun
+     * and ended by hand: the driver's own non-autocommit mode would begin the next one (and take the
+     * write lock again) right after each commit.
+     */
     public <T> T write(SqlWork<T> work) {
+        if (lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("a store write inside another would commit the outer one early");
+        }
         lock.lock();
-        try {
-            connection.setAutoCommit(false);
+        try (Statement control = connection.createStatement()) {
+            control.execute("BEGIN IMMEDIATE");
             try {
                 T result = work.run(connection);
-                connection.commit();
+                control.execute("COMMIT");
                 return result;
             } catch (Throwable e) {
-                connection.rollback();
+                control.execute("ROLLBACK");
                 throw e;
-            } finally {
-                connection.setAutoCommit(true);
             }
         } catch (SQLException e) {
             throw new StoreException("store write failed: " + e.getMessage(), e);

@@ -101,14 +101,20 @@ public final class TaskService {
         if (!claimed) {
             return require(taskId);
         }
-        AgentRuntime runtime = runtimes.get(task.runtime());
+        AgentRuntime runtime;
         RuntimeHandle handle;
         try {
+            runtime = runtime(task.runtime());
             handle = runtime.start(launchSpec(task));
         } catch (RuntimeFailure | RuntimeException e) {
             log.warn("dispatch of {} failed", taskId, e);
             String reason = "dispatch failed: " + e.getMessage();
-            db.write(c -> moveTo(c, require(c, taskId), TaskStatus.FAILED, reason, clock.instant()));
+            db.write(c -> {
+                Task current = require(c, taskId);
+                // Cancelled, or failed as an interrupted dispatch, while the runtime was starting it: that end stands.
+                return current.status() == TaskStatus.STARTING
+                        && moveTo(c, current, TaskStatus.FAILED, reason, clock.instant());
+            });
             return require(taskId);
         }
         Container container = new Container(newId("c-"), taskId, handle, Container.State.RUNNING, clock.instant(),
@@ -265,7 +271,7 @@ public final class TaskService {
             return new LogChunk(new byte[0], 0, 0, 0);
         }
         try {
-            return runtimes.get(container.get().handle().runtime()).readLog(container.get().handle(), offset, maxBytes);
+            return runtime(container.get().handle().runtime()).readLog(container.get().handle(), offset, maxBytes);
         } catch (RuntimeFailure e) {
             throw new EngineException(EngineException.Reason.RUNTIME_FAILED, null, "cannot read the log: " + e.getMessage());
         }
@@ -349,12 +355,10 @@ public final class TaskService {
         if (task.status() != TaskStatus.RUNNING) {
             return Optional.empty();
         }
-        AgentRuntime runtime = runtimes.get(container.handle().runtime());
-        if (runtime == null) {
-            return Optional.of(id + ": runtime " + container.handle().runtime() + " is not configured in this server");
-        }
+        AgentRuntime runtime;
         RuntimeState state;
         try {
+            runtime = runtime(container.handle().runtime());
             state = runtime.inspect(container.handle());
         } catch (RuntimeFailure e) {
             return Optional.of(id + ": could not inspect the agent: " + e.getMessage());
@@ -416,8 +420,12 @@ public final class TaskService {
         List<String> findings = new ArrayList<>();
         for (Container container : leftovers) {
             Task task = require(container.taskId());
-            stopAndRecord(task, container, Container.State.STOPPED, "its task is " + task.status().wireName());
-            findings.add(task.id() + ": stopped the agent of a " + task.status().wireName() + " task");
+            if (stopAndRecord(task, container, Container.State.STOPPED, "its task is " + task.status().wireName())) {
+                findings.add(task.id() + ": stopped the agent of a " + task.status().wireName() + " task");
+            } else {
+                findings.add(task.id() + ": could not stop the agent of a " + task.status().wireName()
+                        + " task; will try again");
+            }
         }
         return findings;
     }
@@ -432,14 +440,19 @@ public final class TaskService {
         return true;
     }
 
-    /** Stops the agent, then records its container as ended and whatever output it left. */
-    private void stopAndRecord(Task task, Container container, Container.State state, String reason) {
-        AgentRuntime runtime = runtimes.get(container.handle().runtime());
+    /**
+     * Stops the agent, then records its container as ended and whatever output it left.
+     *
+     * @return false when the stop failed and the container was left recorded as running
+     */
+    private boolean stopAndRecord(Task task, Container container, Container.State state, String reason) {
+        AgentRuntime runtime;
         try {
+            runtime = runtime(container.handle().runtime());
             runtime.stop(container.handle(), Duration.ofSeconds(config.tasks().stopGraceSeconds()));
         } catch (RuntimeFailure e) {
             log.warn("stopping the agent of {} failed; the reconciler will try again", task.id(), e);
-            return;
+            return false;
         }
         Integer exitCode = exitCodeAfterStop(runtime, container.handle());
         TaskResult result = outputs.read(runtime, container.handle());
@@ -450,6 +463,7 @@ public final class TaskService {
                     "agent stopped: " + reason, null);
             return null;
         });
+        return true;
     }
 
     private static Integer exitCodeAfterStop(AgentRuntime runtime, RuntimeHandle handle) {
@@ -513,6 +527,15 @@ public final class TaskService {
         } catch (RuntimeFailure e) {
             log.warn("could not stop {} after its task was cancelled", handle.id(), e);
         }
+    }
+
+    /** A runtime by name; a task made by a server with other runtimes may name one this server lacks. */
+    private AgentRuntime runtime(String name) throws RuntimeFailure {
+        AgentRuntime runtime = runtimes.get(name);
+        if (runtime == null) {
+            throw new RuntimeFailure("the " + name + " runtime is not configured in this server; available: " + runtimes.keySet());
+        }
+        return runtime;
     }
 
     private Task require(String id) {
