@@ -2,9 +2,11 @@ package io.parhelia.engine.config;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /** The resolved configuration; see {@code defaults.toml} for what each key means. */
-public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler reconciler, Runtime runtime) {
+public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler reconciler, Events events, Budget budget,
+                             Runtime runtime) {
 
     public record Agent(List<String> command, List<String> resumeArgs, int maxTurns) {
         public Agent {
@@ -17,7 +19,21 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
                         double defaultMemoryGb, long stopGraceSeconds) {
     }
 
-    public record Reconciler(long intervalSeconds, long lostGraceSeconds) {
+    public record Reconciler(long intervalSeconds, long lostGraceSeconds, int degradedAfterMisses,
+                             int unhealthyAfterMisses, int deadAfterMisses, long orphanGraceSeconds,
+                             boolean terminateOrphans) {
+    }
+
+    public record Events(long subscriptionTtlSeconds) {
+    }
+
+    public record Budget(Rates rates) {
+        /** Dollars per hour; gpuHour by GPU type. */
+        public record Rates(double cpuCoreHour, double memoryGbHour, Map<String, Double> gpuHour) {
+            public Rates {
+                gpuHour = Map.copyOf(gpuHour);
+            }
+        }
     }
 
     public record Runtime(Local local) {

@@ -49,8 +49,8 @@ class DatabaseTest {
     @Test
     void freshFileIsMigratedToTheLatestVersionInWalMode() {
         try (Database db = Database.open(file())) {
-            assertThat(db.schemaVersion()).isEqualTo(1);
-            assertThat(count(db, "SELECT count(*) FROM schema_migrations")).isEqualTo(1);
+            assertThat(db.schemaVersion()).isEqualTo(Database.LATEST_VERSION);
+            assertThat(count(db, "SELECT count(*) FROM schema_migrations")).isEqualTo(Database.LATEST_VERSION);
             assertThat(count(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
                     + "('tasks', 'containers', 'events', 'leases')")).isEqualTo(4);
             String journal = db.read(c -> {
@@ -72,8 +72,8 @@ class DatabaseTest {
         }
 
         try (Database db = Database.open(file())) {
-            assertThat(db.schemaVersion()).isEqualTo(1);
-            assertThat(count(db, "SELECT count(*) FROM schema_migrations")).isEqualTo(1);
+            assertThat(db.schemaVersion()).isEqualTo(Database.LATEST_VERSION);
+            assertThat(count(db, "SELECT count(*) FROM schema_migrations")).isEqualTo(Database.LATEST_VERSION);
             assertThat(count(db, "SELECT applied_at FROM schema_migrations WHERE version = 1")).isEqualTo(appliedAt);
             assertThat(count(db, "SELECT count(*) FROM leases WHERE name = 'kept'")).isEqualTo(1);
         }
@@ -82,21 +82,21 @@ class DatabaseTest {
     @Test
     void storeWithANewerSchemaThanKnownIsRefusedWithAdvice() {
         try (Database db = Database.open(file())) {
-            execute(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (2, 'V2__from_the_future.sql', 0)");
+            execute(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" + (Database.LATEST_VERSION + 1) + ", 'V2__from_the_future.sql', 0)");
         }
 
         assertThatThrownBy(() -> Database.open(file()))
                 .isInstanceOf(StoreException.class)
                 .hasMessageContaining(file().toString())
-                .hasMessageContaining("schema version 2")
-                .hasMessageContaining("(1)")
+                .hasMessageContaining("schema version " + (Database.LATEST_VERSION + 1))
+                .hasMessageContaining("(" + Database.LATEST_VERSION + ")")
                 .hasMessageContaining("upgrade Parhelia");
     }
 
     @Test
     void refusedStoreIsClosedAgainLeftUntouchedAndUnlocked() throws Exception {
         try (Database db = Database.open(file())) {
-            execute(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (2, 'V2__from_the_future.sql', 0)");
+            execute(db, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (" + (Database.LATEST_VERSION + 1) + ", 'V2__from_the_future.sql', 0)");
         }
         for (int i = 0; i < 3; i++) {
             assertThatThrownBy(() -> Database.open(file())).isInstanceOf(StoreException.class);
@@ -107,9 +107,9 @@ class DatabaseTest {
         try (var raw = new org.sqlite.SQLiteConfig().createConnection("jdbc:sqlite:" + file());
              Statement s = raw.createStatement()) {
             s.setQueryTimeout(2);
-            s.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'V3', 0)");
+            s.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" + (Database.LATEST_VERSION + 2) + ", 'later', 0)");
             try (ResultSet r = s.executeQuery("SELECT count(*) FROM schema_migrations")) {
-                assertThat(r.getInt(1)).isEqualTo(3);
+                assertThat(r.getInt(1)).isEqualTo(Database.LATEST_VERSION + 2);
             }
         } catch (SQLException e) {
             throw new AssertionError(e);
@@ -208,9 +208,9 @@ class DatabaseTest {
                 databases.add(future.get(30, TimeUnit.SECONDS));
             }
             for (Database db : databases) {
-                assertThat(db.schemaVersion()).isEqualTo(1);
+                assertThat(db.schemaVersion()).isEqualTo(Database.LATEST_VERSION);
             }
-            assertThat(count(databases.get(0), "SELECT count(*) FROM schema_migrations")).isEqualTo(1);
+            assertThat(count(databases.get(0), "SELECT count(*) FROM schema_migrations")).isEqualTo(Database.LATEST_VERSION);
         } finally {
             pool.shutdownNow();
             databases.forEach(Database::close);
