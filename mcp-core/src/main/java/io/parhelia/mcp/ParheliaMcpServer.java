@@ -75,7 +75,6 @@ public final class ParheliaMcpServer {
                 .capabilities(McpSchema.ServerCapabilities.builder().tools(false).logging().build())
                 // Arguments are validated here, by the tool wrapper, so the error can name the field and the next step.
                 .validateToolInputs(false)
-                .immediateExecution(true)
                 .tools(tools.stream().map(this::toSdk).toList());
     }
 

@@ -25,24 +25,44 @@ public final class EventLog {
         this.clock = clock;
     }
 
-    public void append(Connection c, EventType type, String owner, String taskId, String containerId,
-                       String message, Map<String, Object> data) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement(
-                "INSERT INTO events (at, type, level, owner, task_id, container_id, message, data) VALUES (?,?,?,?,?,?,?,?)")) {
+    /**
+     * Appends an event in the caller's transaction.
+     *
+     * @param subject what it is about: the owner and whichever of task, container and session apply
+     */
+    public void append(Connection c, EventType type, Subject subject, String message, Map<String, Object> data)
+            throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("""
+                INSERT INTO events (at, type, level, owner, task_id, container_id, session_id, message, data)
+                VALUES (?,?,?,?,?,?,?,?,?)""")) {
             s.setLong(1, clock.millis());
             s.setString(2, type.wireName());
             s.setString(3, type.level().wireName());
-            s.setString(4, owner);
-            s.setString(5, taskId);
-            s.setString(6, containerId);
-            s.setString(7, message);
+            s.setString(4, subject.owner());
+            s.setString(5, subject.taskId());
+            s.setString(6, subject.containerId());
+            s.setString(7, subject.sessionId());
+            s.setString(8, message);
             if (data == null || data.isEmpty()) {
-                s.setNull(8, Types.VARCHAR);
+                s.setNull(9, Types.VARCHAR);
             } else {
-                s.setString(8, toJson(data));
+                s.setString(9, toJson(data));
             }
             s.executeUpdate();
         }
+    }
+
+    /** What an event is about; null where it does not apply (a reconciler event has no task). */
+    public record Subject(String owner, String taskId, String containerId, String sessionId) {
+        public static Subject task(String owner, String taskId) {
+            return new Subject(owner, taskId, null, null);
+        }
+
+        public static Subject container(String owner, String taskId, String containerId) {
+            return new Subject(owner, taskId, containerId, null);
+        }
+
+        public static final Subject SYSTEM = new Subject(null, null, null, null);
     }
 
     /** A task's events in the order they happened. */
@@ -64,7 +84,8 @@ public final class EventLog {
         return new Event(r.getLong("id"), Instant.ofEpochMilli(r.getLong("at")),
                 EventType.valueOf(r.getString("type").toUpperCase(Locale.ROOT)),
                 EventLevel.valueOf(r.getString("level").toUpperCase(Locale.ROOT)),
-                r.getString("owner"), r.getString("task_id"), r.getString("container_id"), r.getString("message"),
+                r.getString("owner"), r.getString("task_id"), r.getString("container_id"), r.getString("session_id"),
+                r.getString("message"),
                 data == null ? Map.of() : fromJson(data));
     }
 

@@ -19,6 +19,17 @@ public enum EventType {
     CONTAINER_STOPPED(EventLevel.INFO),
     CONTAINER_MISSING(EventLevel.WARNING),
     CONTAINER_REAPPEARED(EventLevel.INFO),
+    CONTAINER_TERMINATED(EventLevel.WARNING),
+    CONTAINER_DEGRADED(EventLevel.WARNING),
+    CONTAINER_UNHEALTHY(EventLevel.ERROR),
+    CONTAINER_DEAD(EventLevel.ERROR),
+    CONTAINER_RECOVERED(EventLevel.INFO),
+    SESSION_STARTED(EventLevel.INFO),
+    SESSION_INPUT(EventLevel.DEBUG),
+    SESSION_ENDED(EventLevel.INFO),
+    ORPHAN_DETECTED(EventLevel.WARNING),
+    ORPHAN_TERMINATED(EventLevel.WARNING),
+    DRIFT_CORRECTED(EventLevel.WARNING),
     RECONCILE_FAILED(EventLevel.ERROR);
 
     private final EventLevel level;

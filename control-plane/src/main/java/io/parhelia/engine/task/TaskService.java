@@ -4,6 +4,7 @@ import io.parhelia.engine.agent.AgentCommand;
 import io.parhelia.engine.config.ParheliaConfig;
 import io.parhelia.engine.event.Event;
 import io.parhelia.engine.event.EventLog;
+import io.parhelia.engine.event.EventLog.Subject;
 import io.parhelia.engine.event.EventType;
 import io.parhelia.engine.health.Diagnostics;
 import io.parhelia.engine.runtime.AgentRuntime;
@@ -82,7 +83,7 @@ public final class TaskService {
         Task task = validate(request, viewer.principal(), 1, null, null);
         db.write(c -> {
             tasks.insert(c, task);
-            events.append(c, EventType.TASK_CREATED, task.owner(), task.id(), null, "task created",
+            events.append(c, EventType.TASK_CREATED, Subject.task(task.owner(), task.id()), "task created",
                     Map.of("runtime", task.runtime(), "attempt", task.attempt()));
             return null;
         });
@@ -125,7 +126,7 @@ public final class TaskService {
                 return false;
             }
             containers.insert(c, container, clock.instant());
-            events.append(c, EventType.CONTAINER_STARTED, task.owner(), taskId, container.id(),
+            events.append(c, EventType.CONTAINER_STARTED, Subject.container(task.owner(), taskId, container.id()),
                     "agent started in " + handle.runtime() + " as " + handle.id(), Map.copyOf(handle.attributes()));
             return moveTo(c, current, TaskStatus.RUNNING, null, clock.instant());
         });
@@ -310,9 +311,9 @@ public final class TaskService {
         Task next = validate(again, previous.owner(), previous.attempt() + 1, previous.id(), previous.rootTaskId());
         db.write(c -> {
             tasks.insert(c, next);
-            events.append(c, EventType.TASK_RETRIED, previous.owner(), previous.id(), null,
+            events.append(c, EventType.TASK_RETRIED, Subject.task(previous.owner(), previous.id()),
                     "retried as " + next.id(), Map.of("new_task_id", next.id(), "attempt", next.attempt()));
-            events.append(c, EventType.TASK_CREATED, next.owner(), next.id(), null,
+            events.append(c, EventType.TASK_CREATED, Subject.task(next.owner(), next.id()),
                     "attempt " + next.attempt() + " of " + previous.rootTaskId(),
                     Map.of("runtime", next.runtime(), "attempt", next.attempt(), "parent_task_id", previous.id()));
             return null;
@@ -378,7 +379,7 @@ public final class TaskService {
                 if (container.missingSince() != null) {
                     db.write(c -> {
                         containers.setMissingSince(c, container.id(), null, now);
-                        events.append(c, EventType.CONTAINER_REAPPEARED, task.owner(), id, container.id(),
+                        events.append(c, EventType.CONTAINER_REAPPEARED, Subject.container(task.owner(), id, container.id()),
                                 "the agent is running again", null);
                         return null;
                     });
@@ -395,7 +396,7 @@ public final class TaskService {
                 if (container.missingSince() == null) {
                     db.write(c -> {
                         containers.setMissingSince(c, container.id(), now, now);
-                        events.append(c, EventType.CONTAINER_MISSING, task.owner(), id, container.id(),
+                        events.append(c, EventType.CONTAINER_MISSING, Subject.container(task.owner(), id, container.id()),
                                 "the agent is gone without an exit code; it is marked lost after "
                                         + grace.toSeconds() + " s unless it reappears", null);
                         return null;
@@ -459,7 +460,7 @@ public final class TaskService {
         db.write(c -> {
             tasks.saveOutcome(c, task.id(), exitCode, result);
             containers.end(c, container.id(), state, exitCode, reason, clock.instant());
-            events.append(c, EventType.CONTAINER_STOPPED, task.owner(), task.id(), container.id(),
+            events.append(c, EventType.CONTAINER_STOPPED, Subject.container(task.owner(), task.id(), container.id()),
                     "agent stopped: " + reason, null);
             return null;
         });
@@ -485,7 +486,7 @@ public final class TaskService {
             tasks.saveOutcome(c, task.id(), exitCode, result);
             containers.end(c, container.id(), containerState, exitCode, reason, now);
             if (containerState == Container.State.EXITED) {
-                events.append(c, EventType.CONTAINER_EXITED, task.owner(), task.id(), container.id(),
+                events.append(c, EventType.CONTAINER_EXITED, Subject.container(task.owner(), task.id(), container.id()),
                         "agent exited with code " + exitCode, null);
             }
             recordTransition(c, task, to, reason);
@@ -517,7 +518,7 @@ public final class TaskService {
         if (reason != null) {
             data.put("reason", reason);
         }
-        events.append(c, to.event(), task.owner(), task.id(), null,
+        events.append(c, to.event(), Subject.task(task.owner(), task.id()),
                 "task " + to.wireName() + (reason == null ? "" : ": " + reason), data);
     }
 
