@@ -8,10 +8,12 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.sqlite.SQLiteConfig;
+import org.sqlite.SQLiteErrorCode;
 
 /**
  * The SQLite store. Several Parhelia processes may share one file (each Claude Code window starts
@@ -44,7 +46,7 @@ public final class Database implements AutoCloseable {
         config.setBusyTimeout(BUSY_TIMEOUT_MS);
         config.enforceForeignKeys(true);
         try {
-            Connection connection = config.createConnection("jdbc:sqlite:" + file);
+            Connection connection = connect(config, file);
             Database database = new Database(file, connection);
             try {
                 database.migrate();
@@ -56,6 +58,29 @@ public final class Database implements AutoCloseable {
             return database;
         } catch (SQLException e) {
             throw new StoreException("cannot open the store " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Opens a connection, waiting while another process holds the file: turning a new file to WAL
+     * needs an exclusive lock, and that pragma answers SQLITE_BUSY at once instead of waiting.
+     */
+    private static Connection connect(SQLiteConfig config, Path file) throws SQLException {
+        long deadline = System.nanoTime() + BUSY_TIMEOUT_MS * 1_000_000L;
+        while (true) {
+            try {
+                return config.createConnection("jdbc:sqlite:" + file);
+            } catch (SQLException e) {
+                if ((e.getErrorCode() & 0xff) != SQLiteErrorCode.SQLITE_BUSY.code || System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+            try {
+                Thread.sleep(10 + ThreadLocalRandom.current().nextInt(20));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SQLException("interrupted while waiting for the store " + file, e);
+            }
         }
     }
 
