@@ -1,14 +1,17 @@
 package io.parhelia.engine;
 
+import io.parhelia.engine.budget.ComputeRates;
 import io.parhelia.engine.config.ConfigException;
 import io.parhelia.engine.config.ParheliaConfig;
 import io.parhelia.engine.config.ParheliaHome;
 import io.parhelia.engine.event.EventLog;
+import io.parhelia.engine.health.HealthService;
 import io.parhelia.engine.reconcile.Lease;
 import io.parhelia.engine.reconcile.Reconciler;
 import io.parhelia.engine.runtime.AgentRuntime;
 import io.parhelia.engine.runtime.LocalRuntime;
 import io.parhelia.engine.store.Database;
+import io.parhelia.engine.task.ContainerService;
 import io.parhelia.engine.task.TaskService;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
@@ -25,23 +28,31 @@ public final class Engine implements AutoCloseable {
     private final Database database;
     private final TaskService tasks;
     private final Reconciler reconciler;
+    private final HealthService health;
+    private final ContainerService containers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Engine(ParheliaConfig config, Database database, TaskService tasks, Reconciler reconciler) {
+    private Engine(ParheliaConfig config, Database database, TaskService tasks, Reconciler reconciler,
+                   HealthService health, ContainerService containers) {
         this.config = config;
         this.database = database;
         this.tasks = tasks;
         this.reconciler = reconciler;
+        this.health = health;
+        this.containers = containers;
     }
 
     public static Engine open(ParheliaConfig config) {
         Clock clock = Clock.systemUTC();
         ParheliaHome home = config.paths().create();
         Database database = Database.open(home.database());
-        TaskService tasks = new TaskService(database, new EventLog(clock), runtimes(config), config, clock);
+        EventLog events = new EventLog(clock);
+        TaskService tasks = new TaskService(database, events, runtimes(config), config, clock);
         Duration interval = Duration.ofSeconds(config.reconciler().intervalSeconds());
         Lease lease = new Lease(database, Reconciler.LEASE_NAME, processId(), interval.multipliedBy(3), clock);
-        return new Engine(config, database, tasks, new Reconciler(tasks, lease, interval, clock));
+        Reconciler reconciler = new Reconciler(database, tasks, events, lease, config, clock);
+        return new Engine(config, database, tasks, reconciler, new HealthService(config, database, tasks, reconciler, clock),
+                new ContainerService(database, tasks, events, ComputeRates.from(config), clock));
     }
 
     /** The runtimes the configuration asks for. */
@@ -78,8 +89,16 @@ public final class Engine implements AutoCloseable {
         return tasks;
     }
 
+    public ContainerService containers() {
+        return containers;
+    }
+
     public Reconciler reconciler() {
         return reconciler;
+    }
+
+    public HealthService health() {
+        return health;
     }
 
     /** Idempotent, so that a shutdown hook and the normal path may both call it. */

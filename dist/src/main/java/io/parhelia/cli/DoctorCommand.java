@@ -29,12 +29,17 @@ final class DoctorCommand implements Callable<Integer> {
         List<Check> checks = Diagnostics.run(config, Engine.runtimes(config));
         PrintWriter out = spec.commandLine().getOut();
         for (Check check : checks) {
-            out.printf("%-4s %-14s %s%n", check.ok() ? "ok" : "FAIL", check.name(), check.detail());
-            if (!check.ok()) {
+            String label = switch (check.status()) {
+                case OK -> "ok";
+                case WARN -> "warn";
+                case FAIL -> "FAIL";
+            };
+            out.printf("%-4s %-14s %s%n", label, check.name(), check.detail());
+            if (check.fix() != null) {
                 out.printf("     %-14s fix: %s%n", "", check.fix());
             }
         }
-        long failed = checks.stream().filter(c -> !c.ok()).count();
+        long failed = checks.stream().filter(Check::failed).count();
         out.println(failed == 0 ? "All checks passed." : failed + " check(s) failed.");
         return failed == 0 ? 0 : 1;
     }

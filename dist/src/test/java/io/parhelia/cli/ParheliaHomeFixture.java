@@ -41,7 +41,14 @@ final class ParheliaHomeFixture implements AutoCloseable {
     private final List<McpSyncClient> clients = new ArrayList<>();
 
     ParheliaHomeFixture(Path home) throws IOException {
+        this(home, Map.of());
+    }
+
+    /** With more [reconciler] keys, e.g. {@code Map.of("terminate_orphans", "true")}; values are TOML as written. */
+    ParheliaHomeFixture(Path home, Map<String, String> reconcilerSettings) throws IOException {
         this.home = home;
+        StringBuilder reconciler = new StringBuilder();
+        reconcilerSettings.forEach((key, value) -> reconciler.append(key).append(" = ").append(value).append('\n'));
         Files.writeString(home.resolve("config.toml"), """
                 [agent]
                 command = ["%s", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--max-turns", "{max_turns}"]
@@ -50,9 +57,9 @@ final class ParheliaHomeFixture implements AutoCloseable {
                 [reconciler]
                 interval_seconds = 1
                 lost_grace_seconds = 3
-                [runtime.local]
+                %s[runtime.local]
                 tmux_socket = "%s"
-                """.formatted(FAKE_AGENT, tmuxSocket));
+                """.formatted(FAKE_AGENT, reconciler, tmuxSocket));
     }
 
     Map<String, String> environment() {

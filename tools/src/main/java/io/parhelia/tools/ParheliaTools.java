@@ -3,6 +3,7 @@ package io.parhelia.tools;
 import io.parhelia.engine.Engine;
 import io.parhelia.mcp.ToolSpec;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** Parhelia's tool catalogue over an engine, and the instructions that teach an agent to use it. */
 public final class ParheliaTools {
@@ -21,6 +22,15 @@ public final class ParheliaTools {
             do not poll faster than every few seconds.
             - parhelia_task_cancel stops the agent for real. parhelia_task_retry starts a new attempt of an ended \
             task (attempt + 1, linked by parent_task_id); the old attempt stays as it was.
+            - Each running task has a container (where its agent runs: parhelia_containers, parhelia_container_show, \
+            with health and cost so far) and a session (the agent itself: parhelia_session_list). \
+            parhelia_session_attach_info gives the command a person runs to watch it; an interactive task \
+            (interactive: true) takes typed lines through parhelia_session_send.
+            - To follow what happens without polling, parhelia_events_subscribe once, then call \
+            parhelia_events_stream repeatedly: it returns as soon as events arrive. parhelia_events_replay gives \
+            a task's whole history in order.
+            - parhelia_health says whether Parhelia itself is well (store, runtime, reconciler, disk, agent \
+            command), and how to fix what is not.
             - Errors come back as results with isError true, naming the argument or state at fault and what to do.
             """;
 
@@ -28,6 +38,11 @@ public final class ParheliaTools {
     }
 
     public static List<ToolSpec> all(Engine engine) {
-        return new TaskTools(engine.tasks()).specs();
+        return Stream.of(
+                        new TaskTools(engine.tasks()).specs(),
+                        new ContainerTools(engine.containers(), engine.tasks()).specs(),
+                        new EventTools(engine).specs(),
+                        new HealthTools(engine.health(), engine.reconciler(), engine.config().reconciler()).specs())
+                .flatMap(List::stream).toList();
     }
 }

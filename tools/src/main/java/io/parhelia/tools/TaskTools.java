@@ -1,5 +1,7 @@
 package io.parhelia.tools;
 
+import static io.parhelia.tools.EngineCalls.engine;
+import static io.parhelia.tools.EngineCalls.viewer;
 import static io.parhelia.tools.Schema.arrayOf;
 import static io.parhelia.tools.Schema.bool;
 import static io.parhelia.tools.Schema.input;
@@ -14,7 +16,6 @@ import static io.parhelia.tools.Schema.type;
 
 import io.parhelia.engine.agent.TranscriptRenderer;
 import io.parhelia.engine.runtime.LogChunk;
-import io.parhelia.engine.task.EngineException;
 import io.parhelia.engine.task.NewTask;
 import io.parhelia.engine.task.Page;
 import io.parhelia.engine.task.Task;
@@ -25,7 +26,6 @@ import io.parhelia.engine.task.Viewer;
 import io.parhelia.mcp.Scope;
 import io.parhelia.mcp.ToolCall;
 import io.parhelia.mcp.ToolError;
-import io.parhelia.mcp.ToolHandler;
 import io.parhelia.mcp.ToolSpec;
 import io.parhelia.mcp.ToolSpec.Hints;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +34,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -70,6 +69,7 @@ final class TaskTools {
                 "gpu", oneOf("A GPU to ask for.", GPUS),
                 "max_turns", integer("Agent turns allowed.", 1, 1000),
                 "timeout_seconds", integer("Stop the agent and end the task `timed_out` after this long.", 1, 7 * 24 * 3600),
+                "interactive", bool("The agent takes typed input through parhelia_session_send (its command must read it)."),
                 "dry_run", bool("Validate and show the task that would be created, without creating it."),
                 "wait_seconds", integer("Wait up to this long for the task to end before returning, with progress notifications.", 0, MAX_WAIT_SECONDS)),
                 "prompt");
@@ -84,7 +84,7 @@ final class TaskTools {
                     NewTask request = new NewTask(call.string("prompt"), call.string("repo"), call.string("branch"),
                             call.string("working_directory"), call.string("runtime"), call.number("cpu"),
                             call.number("memory_gb"), call.string("gpu"), call.integer("max_turns"),
-                            call.longValue("timeout_seconds"), null);
+                            call.longValue("timeout_seconds"), null, call.flag("interactive"));
                     Viewer viewer = viewer(call);
                     if (call.flag("dry_run")) {
                         Map<String, Object> planned = TaskViews.view(tasks.plan(request, viewer), null);
@@ -325,21 +325,6 @@ final class TaskTools {
             default -> List.of(
                     "parhelia_task_logs {\"task_id\":\"" + id + "\"} to see what happened",
                     "parhelia_task_retry {\"task_id\":\"" + id + "\"} to run it again");
-        };
-    }
-
-    private static Viewer viewer(ToolCall call) {
-        return new Viewer(call.caller().principal(), call.caller().isAdmin());
-    }
-
-    /** Reports the engine's refusals as tool errors that keep its field and advice. */
-    private static ToolHandler engine(ToolHandler handler) {
-        return call -> {
-            try {
-                return handler.handle(call);
-            } catch (EngineException e) {
-                throw new ToolError(e.reason().name().toLowerCase(Locale.ROOT), e.field(), e.getMessage());
-            }
         };
     }
 }

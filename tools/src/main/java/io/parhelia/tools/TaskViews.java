@@ -35,16 +35,6 @@ final class TaskViews {
             "num_turns", nullable("integer"),
             "duration_ms", nullable("integer")));
 
-    static final Map<String, Object> CONTAINER_SCHEMA = Schema.output(props(
-            "id", type("string"),
-            "runtime", type("string"),
-            "runtime_id", type("string"),
-            "state", type("string"),
-            "created_at", type("string"),
-            "ended_at", nullable("string"),
-            "exit_code", nullable("integer"),
-            "termination_reason", nullable("string")));
-
     /** Every field a task view can have, with its schema. */
     static final Map<String, Object> FIELDS = props(
             "id", nullable("string"),
@@ -52,6 +42,7 @@ final class TaskViews {
             "status_reason", nullable("string"),
             "prompt", type("string"),
             "prompt_preview", type("string"),
+            "interactive", type("boolean"),
             "owner", type("string"),
             "runtime", type("string"),
             "repo", nullable("string"),
@@ -71,7 +62,7 @@ final class TaskViews {
             "exit_code", nullable("integer"),
             "cost_usd", nullable("number"),
             "result", RESULT_SCHEMA,
-            "container", Map.of("oneOf", List.of(CONTAINER_SCHEMA, type("null"))));
+            "container", Map.of("oneOf", List.of(ContainerViews.SUMMARY_SCHEMA, type("null"))));
 
     static final List<String> FIELD_NAMES = List.copyOf(FIELDS.keySet());
 
@@ -88,6 +79,7 @@ final class TaskViews {
         v.put("status_reason", t.statusReason());
         v.put("prompt", t.prompt());
         v.put("prompt_preview", preview(t.prompt()));
+        v.put("interactive", t.interactive());
         v.put("owner", t.owner());
         v.put("runtime", t.runtime());
         v.put("repo", t.repo());
@@ -112,7 +104,7 @@ final class TaskViews {
         v.put("exit_code", t.exitCode());
         v.put("cost_usd", t.result().costUsd());
         v.put("result", result(t.result()));
-        v.put("container", container == null ? null : container(container));
+        v.put("container", container == null ? null : ContainerViews.summary(container));
         return v;
     }
 
@@ -143,19 +135,6 @@ final class TaskViews {
         v.put("output_tokens", r.outputTokens());
         v.put("num_turns", r.numTurns());
         v.put("duration_ms", r.durationMs());
-        return v;
-    }
-
-    private static Map<String, Object> container(Container k) {
-        Map<String, Object> v = new LinkedHashMap<>();
-        v.put("id", k.id());
-        v.put("runtime", k.handle().runtime());
-        v.put("runtime_id", k.handle().id());
-        v.put("state", k.state().wireName());
-        v.put("created_at", iso(k.createdAt()));
-        v.put("ended_at", iso(k.endedAt()));
-        v.put("exit_code", k.exitCode());
-        v.put("termination_reason", k.terminationReason());
         return v;
     }
 

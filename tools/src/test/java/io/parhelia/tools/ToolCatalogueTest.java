@@ -10,6 +10,8 @@ import io.parhelia.engine.config.ConfigLoader;
 import io.parhelia.engine.runtime.Resources;
 import io.parhelia.engine.runtime.RuntimeHandle;
 import io.parhelia.engine.task.Container;
+import io.parhelia.engine.task.ContainerService;
+import io.parhelia.engine.task.Session;
 import io.parhelia.engine.task.Task;
 import io.parhelia.engine.task.TaskResult;
 import io.parhelia.engine.task.TaskStatus;
@@ -58,7 +60,7 @@ class ToolCatalogueTest {
     @Test
     void aTaskViewHasExactlyTheFieldsItsSchemaDeclaresAndConformsToIt() {
         Task task = new Task("task-1", "alice", "do it\nnow", null, null, null, "/w", "local", new Resources(1, 4, null),
-                30, 60, 1, null, "task-1", null, TaskStatus.FAILED, "the agent exited with code 3",
+                30, 60, 1, null, "task-1", null, false, TaskStatus.FAILED, "the agent exited with code 3",
                 Instant.parse("2026-01-01T00:00:00Z"), Instant.parse("2026-01-01T00:00:01Z"),
                 Instant.parse("2026-01-01T00:00:03Z"), Instant.parse("2026-01-01T00:00:03Z"), 3,
                 new TaskResult("s-1", "boom", "error_during_execution", true, 0.5, 10L, 20L, 2, 1500L));
@@ -80,13 +82,21 @@ class ToolCatalogueTest {
     }
 
     @Test
-    void theContainerViewConformsToItsSchema() {
+    void containerAndSessionViewsConformToTheirSchemas() {
         Task task = new Task("task-2", "bob", "p", null, null, null, "/w", "local", new Resources(1, 4, null), 30, 60, 1,
-                null, "task-2", null, TaskStatus.RUNNING, null, Instant.now(), Instant.now(), null, Instant.now(), null,
-                TaskResult.NONE);
-        Container container = new Container("c-1", "task-2",
-                new RuntimeHandle("local", "parhelia-task-2", "task-2", Map.of()),
-                Container.State.RUNNING, Instant.now(), null, null, null, null);
+                null, "task-2", null, true, TaskStatus.RUNNING, null, Instant.now(), Instant.now(), null, Instant.now(),
+                null, TaskResult.NONE);
+        Container container = new Container("c-1", "task-2", "bob",
+                new RuntimeHandle("local", "parhelia-task-2", "task-2", Map.of()), Map.of("parhelia.io/managed", "true"),
+                new Resources(2, 8, "T4"), Container.State.RUNNING, Container.Health.DEGRADED, 1, Instant.now(),
+                Instant.now(), null, null, null, null, null);
         assertThat(validator.validate(TaskViews.TASK_SCHEMA, TaskViews.view(task, container)).valid()).isTrue();
+        Map<String, Object> full = ContainerViews.container(container, new ContainerService.Cost(0.123456, 0.5));
+        assertThat(full.keySet()).containsExactlyInAnyOrderElementsOf(ContainerViews.FIELDS.keySet());
+        assertThat(full).containsEntry("cost_accrued_usd", 0.6235).containsEntry("health", "degraded");
+        assertThat(validator.validate(ContainerViews.CONTAINER_SCHEMA, full).valid()).isTrue();
+        Session session = new Session("s-1", "task-2", "c-1", "bob", Session.State.ENDED, true, Instant.now(),
+                Instant.now(), "done");
+        assertThat(validator.validate(ContainerViews.SESSION_SCHEMA, ContainerViews.session(session)).valid()).isTrue();
     }
 }

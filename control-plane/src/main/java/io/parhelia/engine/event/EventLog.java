@@ -11,6 +11,7 @@ import java.sql.Types;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -77,6 +78,73 @@ public final class EventLog {
                 return events;
             }
         }
+    }
+
+    /** Which way a read runs through the log; ids grow in commit order because SQLite has one writer at a time. */
+    public enum Order { OLDEST_FIRST, NEWEST_FIRST }
+
+    /**
+     * Events matching a filter, in id order.
+     *
+     * @param owner only this owner's events, or anyone's when null
+     * @param from  an event id the read starts after (oldest first) or before (newest first); null for the very start or end
+     */
+    public List<Event> find(Connection c, EventFilter filter, String owner, Order order, Long from, int limit)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT * FROM events WHERE 1 = 1");
+        List<Object> args = new ArrayList<>();
+        condition(sql, args, "task_id = ?", filter.taskId());
+        condition(sql, args, "container_id = ?", filter.containerId());
+        condition(sql, args, "session_id = ?", filter.sessionId());
+        condition(sql, args, "owner = ?", owner);
+        if (!filter.types().isEmpty()) {
+            in(sql, args, "type", filter.types().stream().map(EventType::wireName).toList());
+        }
+        if (!filter.levels().isEmpty()) {
+            in(sql, args, "level", filter.levels().stream().map(EventLevel::wireName).toList());
+        }
+        if (filter.since() != null) {
+            condition(sql, args, "at >= ?", filter.since().toEpochMilli());
+        }
+        boolean oldestFirst = order == Order.OLDEST_FIRST;
+        if (from != null) {
+            condition(sql, args, oldestFirst ? "id > ?" : "id < ?", from);
+        }
+        sql.append(oldestFirst ? " ORDER BY id" : " ORDER BY id DESC").append(" LIMIT ?");
+        args.add(limit);
+        try (PreparedStatement s = c.prepareStatement(sql.toString())) {
+            for (int i = 0; i < args.size(); i++) {
+                s.setObject(i + 1, args.get(i));
+            }
+            try (ResultSet r = s.executeQuery()) {
+                List<Event> events = new ArrayList<>();
+                while (r.next()) {
+                    events.add(read(r));
+                }
+                return events;
+            }
+        }
+    }
+
+    /** The id of the newest event, or 0 when there is none; cheap enough to poll. */
+    public long lastId(Connection c) throws SQLException {
+        try (PreparedStatement s = c.prepareStatement("SELECT coalesce(max(id), 0) FROM events");
+             ResultSet r = s.executeQuery()) {
+            return r.getLong(1);
+        }
+    }
+
+    private static void condition(StringBuilder sql, List<Object> args, String condition, Object value) {
+        if (value != null) {
+            sql.append(" AND ").append(condition);
+            args.add(value);
+        }
+    }
+
+    private static void in(StringBuilder sql, List<Object> args, String column, List<String> values) {
+        sql.append(" AND ").append(column).append(" IN (").append(String.join(",", Collections.nCopies(values.size(), "?")))
+                .append(')');
+        args.addAll(values);
     }
 
     private static Event read(ResultSet r) throws SQLException {

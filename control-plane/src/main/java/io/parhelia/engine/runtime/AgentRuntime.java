@@ -38,4 +38,10 @@ public interface AgentRuntime {
 
     /** The command a person runs to attach to the agent, or why that is not possible. */
     AttachInfo attachInfo(RuntimeHandle handle);
+
+    /**
+     * Types text into the agent's terminal, as a person attached to it would, followed by Enter
+     * when asked. Fails when the agent has no terminal or is gone.
+     */
+    void sendInput(RuntimeHandle handle, String text, boolean enter) throws RuntimeFailure;
 }

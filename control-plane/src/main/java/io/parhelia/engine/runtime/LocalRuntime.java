@@ -101,6 +101,7 @@ public final class LocalRuntime implements AgentRuntime {
 
     private static final Logger log = LoggerFactory.getLogger(LocalRuntime.class);
 
+    private static final String NO_TERMINAL = "this agent runs without a terminal because tmux was not installed when it started";
     private static final String RUNNER_RESOURCE = "parhelia-runner.sh";
     private static final String HANDLE_FILE = "handle.json";
     /** Task ids become directory and tmux session names; tmux silently rewrites '.' and ':'. */
@@ -359,25 +360,51 @@ public final class LocalRuntime implements AgentRuntime {
     @Override
     public AttachInfo attachInfo(RuntimeHandle handle) {
         if (!isTmux(handle)) {
-            return new AttachInfo(null, false, "this agent runs without a terminal because tmux is not installed; "
-                    + "install tmux (e.g. apt-get install tmux) so that new tasks can be attached to, and read "
+            return new AttachInfo(null, List.of(), false, NO_TERMINAL
+                    + "; install tmux (e.g. apt-get install tmux) so that new tasks can be attached to, and read "
                     + "this one's output with parhelia_task_logs");
         }
-        String socket = handle.attributes().get(ATTR_TMUX_SOCKET);
+        String socket = socketOf(handle);
         String command = options.tmuxBinary() + (socket == null ? "" : " -L " + socket) + " attach -t " + handle.id();
+        List<String> check = tmuxArgv(socket, List.of("has-session", "-t", "=" + handle.id()));
         boolean exists;
         try {
             exists = sessionExists(handle);
         } catch (RuntimeFailure e) {
-            return new AttachInfo(command, false, "tmux could not be asked about the session: " + e.getMessage());
+            return new AttachInfo(command, check, false, "tmux could not be asked about the session: " + e.getMessage());
         }
         if (exists) {
-            return new AttachInfo(command, true, null);
+            return new AttachInfo(command, check, true, null);
         }
         String ended = exitState(runDir(handle))
                 .map(state -> "the agent has exited with code " + state.exitCode())
                 .orElse("the agent's tmux session is gone");
-        return new AttachInfo(command, false, ended + "; read its output with parhelia_task_logs");
+        return new AttachInfo(command, check, false, ended + "; read its output with parhelia_task_logs");
+    }
+
+    @Override
+    public void sendInput(RuntimeHandle handle, String text, boolean enter) throws RuntimeFailure {
+        if (!isTmux(handle)) {
+            throw new RuntimeFailure(NO_TERMINAL + ", so it cannot take input");
+        }
+        if (!sessionExists(handle)) {
+            throw new RuntimeFailure("the agent's tmux session " + handle.id() + " is gone");
+        }
+        // -l types the text literally: no key names, no tmux parsing of what the caller sent.
+        String pane = "=" + handle.id() + ":";
+        List<List<String>> keystrokes = new ArrayList<>();
+        if (!text.isEmpty()) {
+            keystrokes.add(List.of("send-keys", "-t", pane, "-l", "--", text));
+        }
+        if (enter) {
+            keystrokes.add(List.of("send-keys", "-t", pane, "Enter"));
+        }
+        for (List<String> keys : keystrokes) {
+            ExternalCommand.Result result = tmux(socketOf(handle), keys);
+            if (!result.succeeded()) {
+                throw new RuntimeFailure("tmux could not type into " + handle.id() + ": " + result.output());
+            }
+        }
     }
 
     // --- starting ---------------------------------------------------------------------------------
@@ -580,6 +607,10 @@ public final class LocalRuntime implements AgentRuntime {
     }
 
     private ExternalCommand.Result tmux(String socket, List<String> arguments) throws RuntimeFailure {
+        return ExternalCommand.run(tmuxArgv(socket, arguments), options.commandTimeout(), TMUX_ENVIRONMENT);
+    }
+
+    private List<String> tmuxArgv(String socket, List<String> arguments) {
         List<String> argv = new ArrayList<>();
         argv.add(options.tmuxBinary());
         if (socket != null) {
@@ -587,7 +618,7 @@ public final class LocalRuntime implements AgentRuntime {
             argv.add(socket);
         }
         argv.addAll(arguments);
-        return ExternalCommand.run(argv, options.commandTimeout(), TMUX_ENVIRONMENT);
+        return argv;
     }
 
     /** With no server (or no socket yet) there are no sessions; that is an answer, not a failure. */
@@ -670,8 +701,11 @@ public final class LocalRuntime implements AgentRuntime {
         return dirs;
     }
 
+    /** Throws NoSuchFileException while a launch has not written the file yet (reading a File would throw FileNotFoundException). */
     private Map<String, String> readHandleFile(Path runDir) throws IOException {
-        return json.readValue(runDir.resolve(HANDLE_FILE).toFile(), new TypeReference<Map<String, String>>() { });
+        try (InputStream in = Files.newInputStream(runDir.resolve(HANDLE_FILE))) {
+            return json.readValue(in, new TypeReference<Map<String, String>>() { });
+        }
     }
 
     private void writeHandleFile(Path runDir, Map<String, String> attributes) throws IOException {

@@ -5,7 +5,8 @@ import java.time.Instant;
 
 /**
  * One attempt at running an agent on a prompt. A retry is a new task whose {@code parentTaskId} is
- * the attempt before it and whose {@code rootTaskId} is the first attempt.
+ * the attempt before it and whose {@code rootTaskId} is the first attempt. An interactive task's
+ * agent takes typed input through parhelia_session_send.
  */
 public record Task(
         String id,
@@ -23,6 +24,7 @@ public record Task(
         String parentTaskId,
         String rootTaskId,
         String resumeSessionId,
+        boolean interactive,
         TaskStatus status,
         String statusReason,
         Instant createdAt,

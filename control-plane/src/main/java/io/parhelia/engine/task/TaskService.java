@@ -55,6 +55,7 @@ public final class TaskService {
     private final Clock clock;
     private final TaskStore tasks = new TaskStore();
     private final ContainerStore containers = new ContainerStore();
+    private final SessionStore sessions = new SessionStore();
     private final AgentOutputReader outputs = new AgentOutputReader();
 
     public TaskService(Database db, EventLog events, List<AgentRuntime> runtimes, ParheliaConfig config, Clock clock) {
@@ -118,17 +119,24 @@ public final class TaskService {
             });
             return require(taskId);
         }
-        Container container = new Container(newId("c-"), taskId, handle, Container.State.RUNNING, clock.instant(),
-                null, null, null, null);
+        Instant startedAt = clock.instant();
+        Container container = new Container(newId("c-"), taskId, task.owner(), handle, Container.labelsFor(task),
+                task.resources(), Container.State.RUNNING, Container.Health.HEALTHY, 0, startedAt, startedAt, null, null,
+                null, null, null);
+        Session session = new Session(newId("s-"), taskId, container.id(), task.owner(), Session.State.RUNNING,
+                task.interactive(), startedAt, null, null);
         boolean running = db.write(c -> {
             Task current = require(c, taskId);
             if (current.status() != TaskStatus.STARTING) {
                 return false;
             }
-            containers.insert(c, container, clock.instant());
+            containers.insert(c, container, startedAt);
+            sessions.insert(c, session, startedAt);
             events.append(c, EventType.CONTAINER_STARTED, Subject.container(task.owner(), taskId, container.id()),
                     "agent started in " + handle.runtime() + " as " + handle.id(), Map.copyOf(handle.attributes()));
-            return moveTo(c, current, TaskStatus.RUNNING, null, clock.instant());
+            events.append(c, EventType.SESSION_STARTED, new Subject(task.owner(), taskId, container.id(), session.id()),
+                    "session " + session.id() + (task.interactive() ? " (interactive)" : "") + " started", null);
+            return moveTo(c, current, TaskStatus.RUNNING, null, startedAt);
         });
         if (!running) {
             // Cancelled while the agent was starting: the cancel found no container to stop, so stop it here.
@@ -207,7 +215,7 @@ public final class TaskService {
                         r.memoryGb() == null ? config.tasks().defaultMemoryGb() : r.memoryGb(), r.gpu()),
                 r.maxTurns() == null ? config.agent().maxTurns() : r.maxTurns(),
                 r.timeoutSeconds() == null ? config.tasks().defaultTimeoutSeconds() : r.timeoutSeconds(),
-                attempt, parentId, rootId == null ? id : rootId, r.resumeSessionId(), TaskStatus.PENDING, null,
+                attempt, parentId, rootId == null ? id : rootId, r.resumeSessionId(), r.interactive(), TaskStatus.PENDING, null,
                 now, null, null, now, null, TaskResult.NONE);
     }
 
@@ -288,9 +296,14 @@ public final class TaskService {
                 throw new EngineException(EngineException.Reason.INVALID_STATE, "task_id", "task " + id + " is already "
                         + task.status().wireName() + "; nothing to cancel. To run it again, call parhelia_task_retry");
             }
-            if (db.write(c -> moveTo(c, task, TaskStatus.CANCELLED, why, clock.instant()))) {
-                container(id).filter(k -> k.state() == Container.State.RUNNING)
-                        .ifPresent(k -> stopAndRecord(task, k, Container.State.STOPPED, why));
+            Optional<Container> running = container(id).filter(k -> k.state() == Container.State.RUNNING);
+            if (running.isPresent()) {
+                Task ended = stopAgent(task, running.get(), TaskStatus.CANCELLED, why, EventType.CONTAINER_STOPPED);
+                if (ended.status().isTerminal()) {
+                    return ended;
+                }
+            } else if (db.write(c -> moveTo(c, task, TaskStatus.CANCELLED, why, clock.instant()))) {
+                // Not started yet: a dispatch under way sees the cancel and stops the agent it starts.
                 return require(id);
             }
             // The status moved under us (the agent started or ended); look again.
@@ -307,7 +320,7 @@ public final class TaskService {
         NewTask again = new NewTask(prompt == null ? previous.prompt() : prompt, previous.repo(), previous.branch(),
                 previous.workingDirectory(), previous.runtime(), previous.resources().cpu(),
                 previous.resources().memoryGb(), previous.resources().gpu(), previous.maxTurns(),
-                previous.timeoutSeconds(), null);
+                previous.timeoutSeconds(), null, previous.interactive());
         Task next = validate(again, previous.owner(), previous.attempt() + 1, previous.id(), previous.rootTaskId());
         db.write(c -> {
             tasks.insert(c, next);
@@ -356,13 +369,17 @@ public final class TaskService {
         if (task.status() != TaskStatus.RUNNING) {
             return Optional.empty();
         }
+        if (container.stoppingSince() != null && container.stoppingSince().plus(grace).isAfter(now)) {
+            return Optional.empty(); // another call is stopping it and will record how it ended
+        }
         AgentRuntime runtime;
         RuntimeState state;
         try {
             runtime = runtime(container.handle().runtime());
             state = runtime.inspect(container.handle());
         } catch (RuntimeFailure e) {
-            return Optional.of(id + ": could not inspect the agent: " + e.getMessage());
+            String finding = id + ": could not inspect the agent: " + e.getMessage();
+            return Optional.of(recordMiss(task, container, now).map(health -> finding + "; health " + health.wireName()).orElse(finding));
         }
         switch (state.phase()) {
             case EXITED -> {
@@ -376,23 +393,17 @@ public final class TaskService {
                         : Optional.empty();
             }
             case RUNNING -> {
-                if (container.missingSince() != null) {
-                    db.write(c -> {
-                        containers.setMissingSince(c, container.id(), null, now);
-                        events.append(c, EventType.CONTAINER_REAPPEARED, Subject.container(task.owner(), id, container.id()),
-                                "the agent is running again", null);
-                        return null;
-                    });
-                }
+                recordSighting(task, container, now);
                 Instant deadline = task.startedAt().plusSeconds(task.timeoutSeconds());
                 if (now.isAfter(deadline)) {
                     String reason = "ran longer than its timeout of " + task.timeoutSeconds() + " s";
-                    return stopAndFinish(task, container, TaskStatus.TIMED_OUT, reason)
-                            ? Optional.of(id + ": timed out and stopped") : Optional.empty();
+                    return stopAgent(task, container, TaskStatus.TIMED_OUT, reason, EventType.CONTAINER_STOPPED).status()
+                            == TaskStatus.TIMED_OUT ? Optional.of(id + ": timed out and stopped") : Optional.empty();
                 }
                 return Optional.empty();
             }
             case MISSING -> {
+                Optional<Container.Health> worse = recordMiss(task, container, now);
                 if (container.missingSince() == null) {
                     db.write(c -> {
                         containers.setMissingSince(c, container.id(), now, now);
@@ -409,10 +420,59 @@ public final class TaskService {
                     return finish(task, container, TaskStatus.LOST, null, outputs.read(runtime, container.handle()),
                             reason, Container.State.LOST) ? Optional.of(id + ": marked lost") : Optional.empty();
                 }
-                return Optional.empty();
+                return worse.map(health -> id + ": agent still missing, health " + health.wireName());
             }
             default -> throw new IllegalStateException("unknown phase " + state.phase());
         }
+    }
+
+    /** A liveness check found the agent: healthy again, with an event when it was not. */
+    private void recordSighting(Task task, Container container, Instant now) {
+        db.write(c -> {
+            containers.recordLiveness(c, container.id(), Container.Health.HEALTHY, 0, now, now);
+            Subject subject = Subject.container(task.owner(), task.id(), container.id());
+            if (container.missingSince() != null) {
+                containers.setMissingSince(c, container.id(), null, now);
+                events.append(c, EventType.CONTAINER_REAPPEARED, subject, "the agent is running again", null);
+            }
+            if (container.health() != Container.Health.HEALTHY) {
+                events.append(c, EventType.CONTAINER_RECOVERED, subject, "health " + container.health().wireName()
+                        + " -> healthy after " + container.consecutiveMisses() + " missed checks", null);
+            }
+            return null;
+        });
+    }
+
+    /** A liveness check missed the agent; returns the new health when the miss made it worse. */
+    private Optional<Container.Health> recordMiss(Task task, Container container, Instant now) {
+        int misses = container.consecutiveMisses() + 1;
+        Container.Health health = healthAfter(misses);
+        db.write(c -> {
+            containers.recordLiveness(c, container.id(), health, misses, null, now);
+            if (health != container.health()) {
+                events.append(c, switch (health) {
+                    case DEGRADED -> EventType.CONTAINER_DEGRADED;
+                    case UNHEALTHY -> EventType.CONTAINER_UNHEALTHY;
+                    case DEAD -> EventType.CONTAINER_DEAD;
+                    case HEALTHY -> throw new IllegalStateException("a miss never makes a container healthy");
+                }, Subject.container(task.owner(), task.id(), container.id()), "health "
+                        + container.health().wireName() + " -> " + health.wireName() + " after " + misses
+                        + " missed liveness checks", Map.of("consecutive_misses", misses));
+            }
+            return null;
+        });
+        return health == container.health() ? Optional.empty() : Optional.of(health);
+    }
+
+    private Container.Health healthAfter(int misses) {
+        ParheliaConfig.Reconciler thresholds = config.reconciler();
+        if (misses >= thresholds.deadAfterMisses()) {
+            return Container.Health.DEAD;
+        }
+        if (misses >= thresholds.unhealthyAfterMisses()) {
+            return Container.Health.UNHEALTHY;
+        }
+        return misses >= thresholds.degradedAfterMisses() ? Container.Health.DEGRADED : Container.Health.HEALTHY;
     }
 
     /** Stops agents still running for tasks that already ended (a stop that failed earlier); the reconciler calls this. */
@@ -421,9 +481,10 @@ public final class TaskService {
         List<String> findings = new ArrayList<>();
         for (Container container : leftovers) {
             Task task = require(container.taskId());
-            if (stopAndRecord(task, container, Container.State.STOPPED, "its task is " + task.status().wireName())) {
+            try {
+                stopAgent(task, container, null, "its task is " + task.status().wireName(), EventType.DRIFT_CORRECTED);
                 findings.add(task.id() + ": stopped the agent of a " + task.status().wireName() + " task");
-            } else {
+            } catch (EngineException e) {
                 findings.add(task.id() + ": could not stop the agent of a " + task.status().wireName()
                         + " task; will try again");
             }
@@ -433,38 +494,68 @@ public final class TaskService {
 
     // ---- transitions ----
 
-    private boolean stopAndFinish(Task task, Container container, TaskStatus to, String reason) {
-        if (!db.write(c -> moveTo(c, task, to, reason, clock.instant()))) {
-            return false;
-        }
-        stopAndRecord(task, container, Container.State.STOPPED, reason);
-        return true;
-    }
-
     /**
-     * Stops the agent, then records its container as ended and whatever output it left.
+     * Stops a task's agent for real and ends the task: marks the container as being stopped (so that a
+     * reconciler, in this process or another, does not record the stop as the agent failing), stops
+     * the agent, then ends the task, its container and its session in one transaction. A task that
+     * ended by itself meanwhile keeps that end. When the stop fails the task is left as it was.
      *
-     * @return false when the stop failed and the container was left recorded as running
+     * @param to the task's end, or null to end only the container and session (the task already ended)
+     * @throws EngineException RUNTIME_FAILED when the runtime could not stop the agent
      */
-    private boolean stopAndRecord(Task task, Container container, Container.State state, String reason) {
+    Task stopAgent(Task task, Container container, TaskStatus to, String reason, EventType containerEvent) {
+        Instant marked = clock.instant();
+        boolean claimed = db.write(c -> {
+            Optional<Container> current = containers.find(c, container.id());
+            if (current.isEmpty() || current.get().state() != Container.State.RUNNING) {
+                return false;
+            }
+            containers.setStoppingSince(c, container.id(), marked, marked);
+            return true;
+        });
+        if (!claimed) {
+            return require(task.id());
+        }
         AgentRuntime runtime;
         try {
             runtime = runtime(container.handle().runtime());
             runtime.stop(container.handle(), Duration.ofSeconds(config.tasks().stopGraceSeconds()));
         } catch (RuntimeFailure e) {
-            log.warn("stopping the agent of {} failed; the reconciler will try again", task.id(), e);
-            return false;
+            log.warn("stopping the agent of {} failed", task.id(), e);
+            db.write(c -> {
+                containers.setStoppingSince(c, container.id(), null, clock.instant());
+                return null;
+            });
+            throw new EngineException(EngineException.Reason.RUNTIME_FAILED, null, "could not stop the agent of task "
+                    + task.id() + ": " + e.getMessage() + "; nothing was changed, so try again");
         }
         Integer exitCode = exitCodeAfterStop(runtime, container.handle());
         TaskResult result = outputs.read(runtime, container.handle());
         db.write(c -> {
+            Instant now = clock.instant();
+            Task current = require(c, task.id());
+            boolean transition = to != null && current.status().canMoveTo(to) && claimTransition(c, current, to, reason, now);
             tasks.saveOutcome(c, task.id(), exitCode, result);
-            containers.end(c, container.id(), state, exitCode, reason, clock.instant());
-            events.append(c, EventType.CONTAINER_STOPPED, Subject.container(task.owner(), task.id(), container.id()),
-                    "agent stopped: " + reason, null);
+            endContainer(c, current, container, Container.State.STOPPED, exitCode, reason, containerEvent,
+                    "agent stopped: " + reason, now);
+            if (transition) {
+                recordTransition(c, current, to, reason);
+            }
             return null;
         });
-        return true;
+        return require(task.id());
+    }
+
+    /** Ends a container and its session, with their events, in the caller's transaction. */
+    private void endContainer(Connection c, Task task, Container container, Container.State state, Integer exitCode,
+                              String reason, EventType containerEvent, String message, Instant now) throws SQLException {
+        containers.end(c, container.id(), state, exitCode, reason, now);
+        events.append(c, containerEvent, Subject.container(task.owner(), task.id(), container.id()), message, null);
+        Optional<Session> session = sessions.forContainer(c, container.id());
+        if (session.isPresent() && sessions.endForContainer(c, container.id(), reason == null ? message : reason, now)) {
+            events.append(c, EventType.SESSION_ENDED, new Subject(task.owner(), task.id(), container.id(),
+                    session.get().id()), "session " + session.get().id() + " ended: " + (reason == null ? message : reason), null);
+        }
     }
 
     private static Integer exitCodeAfterStop(AgentRuntime runtime, RuntimeHandle handle) {
@@ -484,11 +575,10 @@ public final class TaskService {
                 return false;
             }
             tasks.saveOutcome(c, task.id(), exitCode, result);
-            containers.end(c, container.id(), containerState, exitCode, reason, now);
-            if (containerState == Container.State.EXITED) {
-                events.append(c, EventType.CONTAINER_EXITED, Subject.container(task.owner(), task.id(), container.id()),
-                        "agent exited with code " + exitCode, null);
-            }
+            boolean exited = containerState == Container.State.EXITED;
+            endContainer(c, task, container, containerState, exitCode, reason,
+                    exited ? EventType.CONTAINER_EXITED : EventType.CONTAINER_MISSING,
+                    exited ? "agent exited with code " + exitCode : "agent lost: " + reason, now);
             recordTransition(c, task, to, reason);
             return true;
         });
@@ -539,8 +629,17 @@ public final class TaskService {
         return runtime;
     }
 
-    private Task require(String id) {
+    Task require(String id) {
         return db.read(c -> require(c, id));
+    }
+
+    /** The runtime a container runs on, when this server has it. */
+    AgentRuntime runtimeFor(Container container) {
+        try {
+            return runtime(container.handle().runtime());
+        } catch (RuntimeFailure e) {
+            throw new EngineException(EngineException.Reason.RUNTIME_UNAVAILABLE, null, e.getMessage());
+        }
     }
 
     private Task require(Connection c, String id) throws SQLException {

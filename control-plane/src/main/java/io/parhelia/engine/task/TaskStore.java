@@ -1,7 +1,6 @@
 package io.parhelia.engine.task;
 
 import io.parhelia.engine.runtime.Resources;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -9,7 +8,6 @@ import java.sql.SQLException;
 import java.sql.Types;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 
@@ -20,8 +18,8 @@ final class TaskStore {
         try (PreparedStatement s = c.prepareStatement("""
                 INSERT INTO tasks (id, owner, prompt, repo, branch, working_directory, workspace, runtime, cpu, memory_gb,
                   gpu, max_turns, timeout_seconds, attempt, parent_task_id, root_task_id, resume_session_id, status,
-                  status_reason, created_at, updated_at)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+                  status_reason, created_at, updated_at, interactive)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
             s.setString(1, t.id());
             s.setString(2, t.owner());
             s.setString(3, t.prompt());
@@ -43,6 +41,7 @@ final class TaskStore {
             s.setString(19, t.statusReason());
             s.setLong(20, t.createdAt().toEpochMilli());
             s.setLong(21, t.updatedAt().toEpochMilli());
+            s.setInt(22, t.interactive() ? 1 : 0);
             s.executeUpdate();
         }
     }
@@ -74,50 +73,13 @@ final class TaskStore {
 
     /** A page of tasks, newest first, by keyset on (created_at, id) so that pages stay stable under inserts. */
     Page<Task> list(Connection c, TaskQuery q, String ownerFilter) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT * FROM tasks WHERE 1=1");
-        List<Object> args = new ArrayList<>();
-        if (!q.statuses().isEmpty()) {
-            sql.append(" AND status IN (").append(String.join(",", q.statuses().stream().map(x -> "?").toList())).append(')');
-            q.statuses().forEach(st -> args.add(st.wireName()));
-        }
-        if (q.runtime() != null) {
-            sql.append(" AND runtime = ?");
-            args.add(q.runtime());
-        }
-        if (ownerFilter != null) {
-            sql.append(" AND owner = ?");
-            args.add(ownerFilter);
-        }
-        if (q.rootTaskId() != null) {
-            sql.append(" AND root_task_id = ?");
-            args.add(q.rootTaskId());
-        }
-        if (q.cursor() != null) {
-            Cursor after = Cursor.decode(q.cursor());
-            sql.append(" AND (created_at < ? OR (created_at = ? AND id < ?))");
-            args.add(after.createdAt());
-            args.add(after.createdAt());
-            args.add(after.id());
-        }
-        sql.append(" ORDER BY created_at DESC, id DESC LIMIT ?");
-        args.add(q.limit() + 1);
-        try (PreparedStatement s = c.prepareStatement(sql.toString())) {
-            for (int i = 0; i < args.size(); i++) {
-                s.setObject(i + 1, args.get(i));
-            }
-            List<Task> tasks = new ArrayList<>();
-            try (ResultSet r = s.executeQuery()) {
-                while (r.next()) {
-                    tasks.add(read(r));
-                }
-            }
-            if (tasks.size() <= q.limit()) {
-                return new Page<>(tasks, null);
-            }
-            List<Task> page = tasks.subList(0, q.limit());
-            Task last = page.get(page.size() - 1);
-            return new Page<>(List.copyOf(page), new Cursor(last.createdAt().toEpochMilli(), last.id()).encode());
-        }
+        return new Listing("tasks")
+                .in("status", q.statuses().stream().map(TaskStatus::wireName).toList())
+                .equalTo("runtime", q.runtime())
+                .equalTo("owner", ownerFilter)
+                .equalTo("root_task_id", q.rootTaskId())
+                .page(c, "created_at", q.cursor(), q.limit(), TaskStore::read,
+                        t -> new KeysetCursor(t.createdAt().toEpochMilli(), t.id()));
     }
 
     /** Moves a task from one status to another; false when it was no longer in {@code from}. */
@@ -158,7 +120,7 @@ final class TaskStore {
         }
     }
 
-    private static Task read(ResultSet r) throws SQLException {
+    static Task read(ResultSet r) throws SQLException {
         return new Task(
                 r.getString("id"), r.getString("owner"), r.getString("prompt"), r.getString("repo"),
                 r.getString("branch"), r.getString("working_directory"), r.getString("workspace"),
@@ -166,7 +128,7 @@ final class TaskStore {
                 new Resources(r.getDouble("cpu"), r.getDouble("memory_gb"), r.getString("gpu")),
                 r.getInt("max_turns"), r.getLong("timeout_seconds"), r.getInt("attempt"),
                 r.getString("parent_task_id"), r.getString("root_task_id"), r.getString("resume_session_id"),
-                TaskStatus.fromWire(r.getString("status")), r.getString("status_reason"),
+                r.getInt("interactive") == 1, TaskStatus.fromWire(r.getString("status")), r.getString("status_reason"),
                 instant(r, "created_at"), instant(r, "started_at"), instant(r, "ended_at"), instant(r, "updated_at"),
                 nullableInt(r, "exit_code"),
                 new TaskResult(r.getString("agent_session_id"), r.getString("result_text"), r.getString("result_subtype"),
@@ -196,22 +158,4 @@ final class TaskStore {
         return r.wasNull() ? null : Instant.ofEpochMilli(millis);
     }
 
-    /** An opaque page cursor: the position of the last task on the page. */
-    record Cursor(long createdAt, String id) {
-        String encode() {
-            return Base64.getUrlEncoder().withoutPadding()
-                    .encodeToString((createdAt + ":" + id).getBytes(StandardCharsets.UTF_8));
-        }
-
-        static Cursor decode(String cursor) {
-            try {
-                String raw = new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8);
-                int colon = raw.indexOf(':');
-                return new Cursor(Long.parseLong(raw.substring(0, colon)), raw.substring(colon + 1));
-            } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
-                throw EngineException.invalid("cursor",
-                        "cursor is not one this server issued; pass the next_cursor of the previous page, or omit it for the first page");
-            }
-        }
-    }
 }

@@ -11,6 +11,8 @@ ALTER TABLE containers ADD COLUMN gpu TEXT;
 ALTER TABLE containers ADD COLUMN health TEXT NOT NULL DEFAULT 'healthy';
 ALTER TABLE containers ADD COLUMN consecutive_misses INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE containers ADD COLUMN last_seen_at INTEGER;
+-- Set while a process stops the agent, so that the reconciler does not record the stop as a failure.
+ALTER TABLE containers ADD COLUMN stopping_since INTEGER;
 CREATE INDEX containers_newest_first ON containers (created_at DESC, id DESC);
 CREATE INDEX containers_by_health ON containers (health);
 

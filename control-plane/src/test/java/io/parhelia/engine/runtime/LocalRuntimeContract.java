@@ -311,6 +311,15 @@ abstract class LocalRuntimeContract {
     // --- stopping and losing ------------------------------------------------------------------------
 
     @Test
+    void aRunDirectoryWhoseLaunchHasNotRecordedAnythingYetDoesNotBreakTheListing() throws Exception {
+        RuntimeHandle running = start("listed", FakeAgent.command("sleep=300"));
+        Files.createDirectories(runtime().runsDir().resolve("launching"));
+
+        assertThat(runtime().listManaged()).extracting(RuntimeHandle::taskId).contains("listed");
+        runtime().stop(running, Duration.ofSeconds(5));
+    }
+
+    @Test
     void aStopRightAfterStartStillRecordsHowTheAgentEnded() throws Exception {
         for (int i = 0; i < 10; i++) {
             RuntimeHandle handle = start("stop-at-once-" + i, FakeAgent.command("sleep=300"));

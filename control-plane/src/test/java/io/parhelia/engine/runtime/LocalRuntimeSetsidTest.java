@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class LocalRuntimeSetsidTest extends LocalRuntimeContract {
 
@@ -36,8 +37,11 @@ class LocalRuntimeSetsidTest extends LocalRuntimeContract {
         AttachInfo attach = runtime().attachInfo(handle);
 
         assertThat(attach.command()).isNull();
+        assertThat(attach.checkCommand()).isEmpty();
         assertThat(attach.attachable()).isFalse();
         assertThat(attach.reason()).contains("apt-get install tmux", "parhelia_task_logs");
+        assertThatThrownBy(() -> runtime().sendInput(handle, "hello", true))
+                .isInstanceOf(RuntimeFailure.class).hasMessageContaining("without a terminal");
         runtime().stop(handle, Duration.ofSeconds(5));
     }
 }

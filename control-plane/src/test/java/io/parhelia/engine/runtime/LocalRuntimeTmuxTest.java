@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Uses a private tmux server (-L) so that a developer's own tmux sessions are never touched. */
@@ -85,14 +87,33 @@ class LocalRuntimeTmuxTest extends LocalRuntimeContract {
     }
 
     @Test
+    void typedInputReachesAnInteractiveAgent() throws Exception {
+        RuntimeHandle handle = start("typing", FakeAgent.command("interactive"));
+        awaitLogContains(handle, "\"subtype\":\"init\"");
+
+        runtime().sendInput(handle, "hello $(id) 'there'", true);
+        awaitLogContains(handle, "echo: hello $(id) 'there'");
+        runtime().sendInput(handle, "quit", true);
+
+        assertThat(awaitExit(handle).exitCode()).isZero();
+        assertThatThrownBy(() -> runtime().sendInput(handle, "too late", true))
+                .isInstanceOf(RuntimeFailure.class).hasMessageContaining("gone");
+    }
+
+    private void awaitLogContains(RuntimeHandle handle, String text) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> new String(runtime().readLog(handle, 0, 1 << 20).data(),
+                StandardCharsets.UTF_8).contains(text));
+    }
+
+    @Test
     void attachCommandWorksWhileRunningAndExplainsWhyNotAfterExit() throws Exception {
         RuntimeHandle handle = start("attach", FakeAgent.command("sleep=300"));
 
         AttachInfo attach = runtime().attachInfo(handle);
         assertThat(attach.command()).isEqualTo("tmux -L " + SOCKET + " attach -t parhelia-attach");
         assertThat(attach.attachable()).isTrue();
-        List<String> hasSession = new ArrayList<>(Arrays.asList(attach.command().split(" ")));
-        hasSession.set(hasSession.indexOf("attach"), "has-session");
+        List<String> hasSession = attach.checkCommand();
+        assertThat(hasSession).containsExactly("tmux", "-L", SOCKET, "has-session", "-t", "=parhelia-attach");
         assertThat(run(hasSession).exitCode()).isZero();
 
         runtime().stop(handle, Duration.ofSeconds(5));

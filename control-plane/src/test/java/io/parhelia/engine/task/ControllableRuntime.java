@@ -110,4 +110,9 @@ final class ControllableRuntime implements AgentRuntime {
     public AttachInfo attachInfo(RuntimeHandle handle) {
         return real.attachInfo(handle);
     }
+
+    @Override
+    public void sendInput(RuntimeHandle handle, String text, boolean enter) throws RuntimeFailure {
+        real.sendInput(handle, text, enter);
+    }
 }
