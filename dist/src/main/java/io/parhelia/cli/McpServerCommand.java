@@ -42,15 +42,17 @@ final class McpServerCommand implements Callable<Integer> {
             // On SIGTERM, hand the reconciler lease back so another server takes over at once.
             Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "parhelia-shutdown"));
             engine.reconciler().start();
-            ParheliaMcpServer server = ParheliaMcpServer.builder()
+            try (ParheliaMcpServer server = ParheliaMcpServer.builder()
                     .serverInfo("parhelia", Main.version())
                     .instructions(ParheliaTools.INSTRUCTIONS)
                     .tools(ParheliaTools.all(engine))
+                    .resources(ParheliaTools.resources(engine), ParheliaTools.resourceChanges(engine))
                     .callers(CallerResolver.localUser())
-                    .build();
-            log.info("parhelia {} serving MCP over stdio; home {}", Main.version(), engine.config().home());
-            ExitReason reason = StdioServer.serve(server::bind, System.in, protocolOut, DRAIN_GRACE);
-            log.info("stdio closed: {}", reason);
+                    .build()) {
+                log.info("parhelia {} serving MCP over stdio; home {}", Main.version(), engine.config().home());
+                ExitReason reason = StdioServer.serve(server::bind, System.in, protocolOut, DRAIN_GRACE);
+                log.info("stdio closed: {}", reason);
+            }
         }
         return 0;
     }

@@ -24,7 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * A Parhelia home for one test class, served by the real launcher of the built distribution: the
@@ -73,17 +73,17 @@ final class ParheliaHomeFixture implements AutoCloseable {
 
     /** A connected SDK client over stdio to a new server process; closed with the fixture. */
     McpSyncClient client() {
-        return client(progress -> { });
+        return client(spec -> spec);
     }
 
-    McpSyncClient client(Consumer<McpSchema.ProgressNotification> onProgress) {
+    /** A client with extra settings, e.g. consumers of progress or resource updates. */
+    McpSyncClient client(UnaryOperator<McpClient.SyncSpec> customise) {
         ServerParameters server = ServerParameters.builder(LAUNCHER.toString()).args("mcp-server").env(environment()).build();
         StdioClientTransport transport = new StdioClientTransport(server, McpJsonDefaults.getMapper());
         transport.setStdErrorHandler(line -> { });
-        McpSyncClient client = McpClient.sync(transport)
+        McpSyncClient client = customise.apply(McpClient.sync(transport)
                 .requestTimeout(Duration.ofSeconds(60))
-                .initializationTimeout(Duration.ofSeconds(30))
-                .progressConsumer(onProgress)
+                .initializationTimeout(Duration.ofSeconds(30)))
                 .build();
         client.initialize();
         clients.add(client);

@@ -70,7 +70,9 @@ class ServerRestartIT {
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> history = (List<Map<String, Object>>) structured(call(client, "parhelia_task_show",
                     Map.of("task_id", id))).get("history");
-            assertThat(history).extracting(e -> e.get("type")).containsSubsequence("container_missing", "task_lost");
+            assertThat(history).extracting(e -> e.get("type"))
+                    .containsSubsequence("container_degraded", "task_lost")
+                    .containsSubsequence("container_missing", "task_lost");
         }
     }
 

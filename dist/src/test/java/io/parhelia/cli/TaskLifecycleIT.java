@@ -36,7 +36,7 @@ class TaskLifecycleIT {
     @BeforeAll
     static void start() throws Exception {
         fixture = new ParheliaHomeFixture(home);
-        client = fixture.client(progress::add);
+        client = fixture.client(spec -> spec.progressConsumer(progress::add));
     }
 
     @AfterAll

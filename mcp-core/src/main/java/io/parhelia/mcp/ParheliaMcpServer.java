@@ -5,18 +5,22 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpServer;
+import io.modelcontextprotocol.server.McpServerFeatures.SyncResourceTemplateSpecification;
 import io.modelcontextprotocol.server.McpServerFeatures.SyncToolSpecification;
 import io.modelcontextprotocol.server.McpSyncServer;
 import io.modelcontextprotocol.server.McpSyncServerExchange;
+import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
 import io.modelcontextprotocol.spec.McpSchema.CallToolRequest;
 import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+import io.modelcontextprotocol.util.DefaultMcpUriTemplateManager;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -30,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * (never a bare JSON-RPC -32603), results returned as {@code structuredContent} plus the same JSON
  * as text.
  */
-public final class ParheliaMcpServer {
+public final class ParheliaMcpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ParheliaMcpServer.class);
     private static final Pattern ARGUMENT_AT_FAULT = Pattern.compile("^([a-z_]+)[/:]|property '([a-z_]+)'");
@@ -40,6 +44,9 @@ public final class ParheliaMcpServer {
     private final String instructions;
     private final List<ToolSpec> tools;
     private final CallerResolver callers;
+    private final List<ResourceSpec> resources;
+    private final ResourceChanges resourceChanges;
+    private final List<AutoCloseable> feeds = new CopyOnWriteArrayList<>();
     private final JsonSchemaValidator validator = McpJsonDefaults.getSchemaValidator();
     private final ObjectMapper json = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
 
@@ -49,6 +56,8 @@ public final class ParheliaMcpServer {
         this.instructions = b.instructions;
         this.tools = List.copyOf(b.tools);
         this.callers = b.callers;
+        this.resources = List.copyOf(b.resources);
+        this.resourceChanges = b.resourceChanges;
     }
 
     public static Builder builder() {
@@ -61,21 +70,74 @@ public final class ParheliaMcpServer {
 
     /** Binds to a single-session transport such as stdio. */
     public McpSyncServer bind(McpServerTransportProvider transport) {
-        return configure(McpServer.sync(transport)).build();
+        return configure(McpServer.sync(transport));
     }
 
     /** Binds to a Streamable HTTP transport. */
     public McpSyncServer bind(McpStreamableServerTransportProvider transport) {
-        return configure(McpServer.sync(transport)).build();
+        return configure(McpServer.sync(transport));
     }
 
-    private <S extends McpServer.SyncSpecification<S>> McpServer.SyncSpecification<S> configure(McpServer.SyncSpecification<S> spec) {
-        return spec.serverInfo(name, version)
+    /** Stops the resource-change feeds started by {@link #bind}. */
+    @Override
+    public void close() {
+        for (AutoCloseable feed : feeds) {
+            try {
+                feed.close();
+            } catch (Exception e) {
+                log.warn("stopping a resource change feed failed", e);
+            }
+        }
+        feeds.clear();
+    }
+
+    private <S extends McpServer.SyncSpecification<S>> McpSyncServer configure(McpServer.SyncSpecification<S> spec) {
+        McpSchema.ServerCapabilities.Builder capabilities = McpSchema.ServerCapabilities.builder().tools(false).logging();
+        if (!resources.isEmpty()) {
+            capabilities.resources(true, false);
+        }
+        McpSyncServer server = spec.serverInfo(name, version)
                 .instructions(instructions)
-                .capabilities(McpSchema.ServerCapabilities.builder().tools(false).logging().build())
+                .capabilities(capabilities.build())
                 // Arguments are validated here, by the tool wrapper, so the error can name the field and the next step.
                 .validateToolInputs(false)
-                .tools(tools.stream().map(this::toSdk).toList());
+                .tools(tools.stream().map(this::toSdk).toList())
+                .resourceTemplates(resources.stream().map(this::toSdk).toList())
+                .build();
+        if (resourceChanges != null) {
+            feeds.add(resourceChanges.start(uri -> server.notifyResourcesUpdated(new McpSchema.ResourcesUpdatedNotification(uri))));
+        }
+        return server;
+    }
+
+    private SyncResourceTemplateSpecification toSdk(ResourceSpec spec) {
+        McpSchema.ResourceTemplate template = McpSchema.ResourceTemplate.builder()
+                .uriTemplate(spec.uriTemplate()).name(spec.name()).title(spec.title())
+                .description(spec.description() + " Requires scope " + spec.scope().value() + ".")
+                .mimeType(spec.mimeType()).build();
+        DefaultMcpUriTemplateManager variables = new DefaultMcpUriTemplateManager(spec.uriTemplate());
+        return new SyncResourceTemplateSpecification(template, (exchange, request) -> {
+            String uri = request.uri();
+            Caller caller = callers.resolve(exchange.transportContext());
+            if (caller == null || !caller.has(spec.scope())) {
+                throw McpError.builder(McpSchema.ErrorCodes.INVALID_REQUEST)
+                        .message("reading " + uri + " needs scope " + spec.scope().value()).build();
+            }
+            try {
+                String text = spec.reader().read(caller, variables.extractVariableValues(uri));
+                return new McpSchema.ReadResourceResult(List.of(new McpSchema.TextResourceContents(uri, spec.mimeType(), text)));
+            } catch (ToolError e) {
+                if ("not_found".equals(e.code())) {
+                    throw McpError.RESOURCE_NOT_FOUND.apply(uri);
+                }
+                throw McpError.builder(McpSchema.ErrorCodes.INVALID_PARAMS).message(e.getMessage()).build();
+            } catch (Exception e) {
+                String incident = UUID.randomUUID().toString().substring(0, 8);
+                log.error("reading {} failed unexpectedly (incident {})", uri, incident, e);
+                throw McpError.builder(McpSchema.ErrorCodes.INTERNAL_ERROR)
+                        .message("reading " + uri + " failed unexpectedly (incident " + incident + ")").build();
+            }
+        });
     }
 
     private SyncToolSpecification toSdk(ToolSpec spec) {
@@ -161,6 +223,8 @@ public final class ParheliaMcpServer {
         private String instructions;
         private List<ToolSpec> tools = List.of();
         private CallerResolver callers = CallerResolver.fromContext();
+        private List<ResourceSpec> resources = List.of();
+        private ResourceChanges resourceChanges;
 
         public Builder serverInfo(String name, String version) {
             this.name = name;
@@ -175,6 +239,13 @@ public final class ParheliaMcpServer {
 
         public Builder tools(List<ToolSpec> tools) {
             this.tools = tools;
+            return this;
+        }
+
+        /** Resource templates, and what reports their changes to subscribers (or null for no notifications). */
+        public Builder resources(List<ResourceSpec> resources, ResourceChanges changes) {
+            this.resources = resources;
+            this.resourceChanges = changes;
             return this;
         }
 

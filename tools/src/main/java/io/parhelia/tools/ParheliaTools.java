@@ -1,6 +1,8 @@
 package io.parhelia.tools;
 
 import io.parhelia.engine.Engine;
+import io.parhelia.mcp.ResourceChanges;
+import io.parhelia.mcp.ResourceSpec;
 import io.parhelia.mcp.ToolSpec;
 import java.util.List;
 import java.util.stream.Stream;
@@ -35,6 +37,16 @@ public final class ParheliaTools {
             """;
 
     private ParheliaTools() {
+    }
+
+    /** Tasks as resources: {@code parhelia://tasks/{task_id}} and its {@code /log}. */
+    public static List<ResourceSpec> resources(Engine engine) {
+        return new TaskResources(engine.tasks()).specs();
+    }
+
+    /** What tells subscribers of those resources that they changed. */
+    public static ResourceChanges resourceChanges(Engine engine) {
+        return new TaskResources(engine.tasks()).changes();
     }
 
     public static List<ToolSpec> all(Engine engine) {

@@ -241,6 +241,11 @@ public final class TaskService {
         return db.read(c -> events.forTask(c, id));
     }
 
+    /** Every task changed after the given time, with when it changed; for feeds that tell subscribers. */
+    public Map<String, Instant> changedAfter(Instant after) {
+        return db.read(c -> tasks.updatedAfter(c, after));
+    }
+
     /** Brings the task up to date with its agent now, then returns it. */
     public Task show(String id, Viewer viewer) {
         Task task = get(id, viewer);

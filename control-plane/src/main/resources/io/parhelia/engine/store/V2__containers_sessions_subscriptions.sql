@@ -1,6 +1,7 @@
 -- Issue 3: what containers and sessions record, stored event subscriptions, reconciler state.
 
 ALTER TABLE tasks ADD COLUMN interactive INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tasks_by_update ON tasks (updated_at);
 
 ALTER TABLE containers ADD COLUMN owner TEXT;
 ALTER TABLE containers ADD COLUMN labels TEXT NOT NULL DEFAULT '{}';
