@@ -17,7 +17,6 @@ import io.parhelia.engine.runtime.AttachInfo;
 import io.parhelia.engine.task.Container;
 import io.parhelia.engine.task.ContainerQuery;
 import io.parhelia.engine.task.ContainerService;
-import io.parhelia.engine.task.Page;
 import io.parhelia.engine.task.Session;
 import io.parhelia.engine.task.SessionQuery;
 import io.parhelia.engine.task.TaskService;
@@ -58,14 +57,11 @@ final class ContainerTools {
                 "health", arrayOf("Only containers in one of these health states.", Map.of("type", "string", "enum", ContainerViews.HEALTHS)),
                 "runtime", oneOf("Only containers on this runtime.", runtimeNames),
                 "task_id", string("Only the container(s) of this task.", 1, 64),
-                "limit", integer("Containers per page.", 1, 200),
-                "cursor", string("next_cursor from the previous page.", 1, 512),
+                "limit", Pages.limit("Containers", 200),
+                "cursor", Pages.cursor(),
                 "fields", arrayOf("Fields to return for each container (default: all).",
                         Map.of("type", "string", "enum", ContainerViews.FIELD_NAMES))));
-        Map<String, Object> out = output(props(
-                "containers", Map.of("type", "array", "items", ContainerViews.CONTAINER_SCHEMA),
-                "count", type("integer"),
-                "next_cursor", nullable("string")), "containers", "count", "next_cursor");
+        Map<String, Object> out = Pages.schema("containers", ContainerViews.CONTAINER_SCHEMA);
         return new ToolSpec("parhelia_containers", "List containers",
                 "Containers (where task agents run), newest first; state, health, runtime and task filters combine; "
                         + "paged with limit and cursor.",
@@ -79,16 +75,10 @@ final class ContainerTools {
                     ContainerQuery query = new ContainerQuery(
                             call.strings("state").stream().map(s -> Container.State.valueOf(s.toUpperCase(Locale.ROOT))).collect(Collectors.toSet()),
                             call.strings("health").stream().map(h -> Container.Health.valueOf(h.toUpperCase(Locale.ROOT))).collect(Collectors.toSet()),
-                            call.string("runtime"), call.string("task_id"),
-                            call.integer("limit") == null ? 20 : call.integer("limit"), call.string("cursor"));
-                    Page<Container> page = containers.list(query, viewer(call));
-                    List<Map<String, Object>> views = page.items().stream()
-                            .map(k -> project(ContainerViews.container(k, containers.cost(k)), asked)).toList();
-                    Map<String, Object> result = new LinkedHashMap<>();
-                    result.put("containers", views);
-                    result.put("count", views.size());
-                    result.put("next_cursor", page.nextCursor());
-                    return result;
+                            call.string("runtime"), call.string("task_id"), Pages.limit(call.integer("limit")),
+                            call.string("cursor"));
+                    return Pages.result("containers", containers.list(query, viewer(call)),
+                            k -> project(ContainerViews.container(k, containers.cost(k)), asked));
                 }));
     }
 
@@ -140,26 +130,16 @@ final class ContainerTools {
         Map<String, Object> in = input(props(
                 "state", arrayOf("Only sessions in one of these states.", Map.of("type", "string", "enum", ContainerViews.SESSION_STATES)),
                 "task_id", string("Only the sessions of this task.", 1, 64),
-                "limit", integer("Sessions per page.", 1, 200),
-                "cursor", string("next_cursor from the previous page.", 1, 512)));
-        Map<String, Object> out = output(props(
-                "sessions", Map.of("type", "array", "items", ContainerViews.SESSION_SCHEMA),
-                "count", type("integer"),
-                "next_cursor", nullable("string")), "sessions", "count", "next_cursor");
+                "limit", Pages.limit("Sessions", 200),
+                "cursor", Pages.cursor()));
+        Map<String, Object> out = Pages.schema("sessions", ContainerViews.SESSION_SCHEMA);
         return new ToolSpec("parhelia_session_list", "List sessions",
                 "Agent sessions, live and finished, newest first; paged with limit and cursor.",
                 in, out, Hints.READ_ONLY, Scope.READ, engine(call -> {
                     SessionQuery query = new SessionQuery(
                             call.strings("state").stream().map(s -> Session.State.valueOf(s.toUpperCase(Locale.ROOT))).collect(Collectors.toSet()),
-                            call.string("task_id"), call.integer("limit") == null ? 20 : call.integer("limit"),
-                            call.string("cursor"));
-                    Page<Session> page = containers.sessions(query, viewer(call));
-                    List<Map<String, Object>> views = page.items().stream().map(ContainerViews::session).toList();
-                    Map<String, Object> result = new LinkedHashMap<>();
-                    result.put("sessions", views);
-                    result.put("count", views.size());
-                    result.put("next_cursor", page.nextCursor());
-                    return result;
+                            call.string("task_id"), Pages.limit(call.integer("limit")), call.string("cursor"));
+                    return Pages.result("sessions", containers.sessions(query, viewer(call)), ContainerViews::session);
                 }));
     }
 

@@ -95,14 +95,10 @@ final class EventTools {
                 "container_id", string("The container's id.", 1, 64),
                 "type", oneOf("Only events of this type.", TYPES),
                 "level", oneOf("Only events at this level.", LEVELS),
-                "limit", integer("Events per page (default " + DEFAULT_PAGE + ").", 1, EventService.MAX_PAGE),
-                "cursor", string("next_cursor from the previous page.", 1, 512)),
+                "limit", Pages.limit("Events", DEFAULT_PAGE, EventService.MAX_PAGE),
+                "cursor", Pages.cursor()),
                 "container_id");
-        Map<String, Object> out = output(props(
-                "container_id", type("string"),
-                "events", eventArray(),
-                "count", type("integer"),
-                "next_cursor", nullable("string")), "container_id", "events", "count", "next_cursor");
+        Map<String, Object> out = Pages.schema("events", EVENT_SCHEMA, "container_id", type("string"));
         return new ToolSpec("parhelia_container_events", "A container's events",
                 "One container's events (started, exited, stopped, health changes…), newest first, paged with "
                         + "limit and cursor, optionally of one type or level.",
@@ -111,34 +107,28 @@ final class EventTools {
                     Set<EventType> types = call.string("type") == null ? Set.of() : Set.of(eventType(call.string("type")));
                     Set<EventLevel> levels = call.string("level") == null ? Set.of() : Set.of(level(call.string("level")));
                     Page<Event> page = events.forContainer(containerId,
-                            new EventFilter(null, null, null, types, levels, null), limit(call, DEFAULT_PAGE),
+                            new EventFilter(null, null, null, types, levels, null), Pages.limit(call.integer("limit"), DEFAULT_PAGE),
                             call.string("cursor"), viewer(call));
-                    Map<String, Object> result = new LinkedHashMap<>();
-                    result.put("container_id", containerId);
-                    putPage(result, page, FIELD_NAMES);
+                    Map<String, Object> result = new LinkedHashMap<>(Map.of("container_id", containerId));
+                    result.putAll(Pages.result("events", page, EventTools::view));
                     return result;
                 }));
     }
 
     private ToolSpec list() {
         Map<String, Object> in = input(withFilterProperties(props(
-                "limit", integer("Events per page (default " + DEFAULT_PAGE + ").", 1, EventService.MAX_PAGE),
-                "cursor", string("next_cursor from the previous page.", 1, 512),
+                "limit", Pages.limit("Events", DEFAULT_PAGE, EventService.MAX_PAGE),
+                "cursor", Pages.cursor(),
                 "fields", arrayOf("Fields to return for each event (default: all).",
                         Map.of("type", "string", "enum", FIELD_NAMES)))));
-        Map<String, Object> out = output(props(
-                "events", eventArray(),
-                "count", type("integer"),
-                "next_cursor", nullable("string")), "events", "count", "next_cursor");
+        Map<String, Object> out = Pages.schema("events", EVENT_SCHEMA);
         return new ToolSpec("parhelia_events_list", "List events",
                 "Events newest first, filtered by task, container, session, types, levels and time; the filters "
                         + "combine. Paged with limit and cursor; pages stay stable while new events arrive.",
                 in, out, Hints.READ_ONLY, Scope.READ, engine(call -> {
                     List<String> fields = call.strings("fields").isEmpty() ? FIELD_NAMES : call.strings("fields");
-                    Page<Event> page = events.list(filter(call), limit(call, DEFAULT_PAGE), call.string("cursor"), viewer(call));
-                    Map<String, Object> result = new LinkedHashMap<>();
-                    putPage(result, page, fields);
-                    return result;
+                    Page<Event> page = events.list(filter(call), Pages.limit(call.integer("limit"), DEFAULT_PAGE), call.string("cursor"), viewer(call));
+                    return Pages.result("events", page, e -> TaskViews.project(view(e), fields));
                 }));
     }
 
@@ -146,22 +136,17 @@ final class EventTools {
         Map<String, Object> in = input(props(
                 "task_id", string("The task to replay; give this or container_id.", 1, 64),
                 "container_id", string("The container to replay; give this or task_id.", 1, 64),
-                "limit", integer("Events per page (default " + DEFAULT_PAGE + ").", 1, EventService.MAX_PAGE),
-                "cursor", string("next_cursor from the previous page.", 1, 512)));
-        Map<String, Object> out = output(props(
-                "events", eventArray(),
-                "count", type("integer"),
-                "next_cursor", nullable("string"),
-                "last_event_id", nullable("integer")), "events", "count", "next_cursor", "last_event_id");
+                "limit", Pages.limit("Events", DEFAULT_PAGE, EventService.MAX_PAGE),
+                "cursor", Pages.cursor()));
+        Map<String, Object> out = Pages.schema("events", EVENT_SCHEMA, "last_event_id", nullable("integer"));
         return new ToolSpec("parhelia_events_replay", "Replay events",
                 "A task's or a container's events from the start, oldest first, paged with limit and cursor. "
                         + "To follow on live, call parhelia_events_subscribe with after_event_id = last_event_id.",
                 in, out, Hints.READ_ONLY, Scope.READ, engine(call -> {
                     EventFilter filter = new EventFilter(call.string("task_id"), call.string("container_id"), null,
                             Set.of(), Set.of(), null);
-                    Page<Event> page = events.replay(filter, limit(call, DEFAULT_PAGE), call.string("cursor"), viewer(call));
-                    Map<String, Object> result = new LinkedHashMap<>();
-                    putPage(result, page, FIELD_NAMES);
+                    Page<Event> page = events.replay(filter, Pages.limit(call.integer("limit"), DEFAULT_PAGE), call.string("cursor"), viewer(call));
+                    Map<String, Object> result = Pages.result("events", page, EventTools::view);
                     result.put("last_event_id", page.items().isEmpty() ? null : page.items().get(page.items().size() - 1).id());
                     return result;
                 }));
@@ -228,7 +213,7 @@ final class EventTools {
                 in, out, new Hints(true, false, false, false), Scope.READ, engine(call -> {
                     int wait = call.integer("timeout_seconds") == null ? DEFAULT_WAIT_SECONDS : call.integer("timeout_seconds");
                     Delivery delivery = subscriptions.next(call.string("subscription_id"), Duration.ofSeconds(wait),
-                            limit(call, DEFAULT_BATCH), viewer(call));
+                            Pages.limit(call.integer("limit"), DEFAULT_BATCH), viewer(call));
                     Map<String, Object> result = new LinkedHashMap<>();
                     result.put("subscription_id", delivery.subscription().id());
                     result.put("events", delivery.events().stream().map(EventTools::view).toList());
@@ -296,10 +281,6 @@ final class EventTools {
         }
     }
 
-    private static int limit(ToolCall call, int byDefault) {
-        return call.integer("limit") == null ? byDefault : call.integer("limit");
-    }
-
     private static EventType eventType(String wireName) {
         return EventType.valueOf(wireName.toUpperCase(Locale.ROOT));
     }
@@ -312,13 +293,6 @@ final class EventTools {
 
     private static Map<String, Object> eventArray() {
         return Map.of("type", "array", "items", EVENT_SCHEMA);
-    }
-
-    private static void putPage(Map<String, Object> result, Page<Event> page, List<String> fields) {
-        List<Map<String, Object>> views = page.items().stream().map(e -> TaskViews.project(view(e), fields)).toList();
-        result.put("events", views);
-        result.put("count", views.size());
-        result.put("next_cursor", page.nextCursor());
     }
 
     static Map<String, Object> view(Event e) {

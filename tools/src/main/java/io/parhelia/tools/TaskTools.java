@@ -6,7 +6,6 @@ import static io.parhelia.tools.Schema.arrayOf;
 import static io.parhelia.tools.Schema.bool;
 import static io.parhelia.tools.Schema.input;
 import static io.parhelia.tools.Schema.integer;
-import static io.parhelia.tools.Schema.nullable;
 import static io.parhelia.tools.Schema.number;
 import static io.parhelia.tools.Schema.oneOf;
 import static io.parhelia.tools.Schema.output;
@@ -17,14 +16,12 @@ import static io.parhelia.tools.Schema.type;
 import io.parhelia.engine.agent.TranscriptRenderer;
 import io.parhelia.engine.runtime.LogChunk;
 import io.parhelia.engine.task.NewTask;
-import io.parhelia.engine.task.Page;
 import io.parhelia.engine.task.Task;
 import io.parhelia.engine.task.TaskQuery;
 import io.parhelia.engine.task.TaskService;
 import io.parhelia.engine.task.TaskStatus;
 import io.parhelia.engine.task.Viewer;
 import io.parhelia.mcp.Scope;
-import io.parhelia.mcp.ToolCall;
 import io.parhelia.mcp.ToolError;
 import io.parhelia.mcp.ToolSpec;
 import io.parhelia.mcp.ToolSpec.Hints;
@@ -110,14 +107,11 @@ final class TaskTools {
                 "runtime", oneOf("Only tasks on this runtime.", runtimeNames),
                 "owner", string("Only this owner's tasks (admin only; others always see their own).", 1, 255),
                 "root_task_id", string("Only the attempts of this task (the first attempt's id).", 1, 64),
-                "limit", integer("Tasks per page.", 1, 200),
-                "cursor", string("next_cursor from the previous page.", 1, 512),
+                "limit", Pages.limit("Tasks", 200),
+                "cursor", Pages.cursor(),
                 "fields", arrayOf("Fields to return for each task (default: a summary).",
                         Map.of("type", "string", "enum", TaskViews.FIELD_NAMES))));
-        Map<String, Object> out = output(props(
-                "tasks", Map.of("type", "array", "items", TaskViews.TASK_SCHEMA),
-                "count", type("integer"),
-                "next_cursor", nullable("string")), "tasks", "count", "next_cursor");
+        Map<String, Object> out = Pages.schema("tasks", TaskViews.TASK_SCHEMA);
         return new ToolSpec("parhelia_task_list", "List tasks",
                 "Tasks, newest first, filtered by status, runtime, owner or attempts of one task; paged with limit and cursor.",
                 in, out, Hints.READ_ONLY, Scope.READ, engine(call -> {
@@ -130,15 +124,8 @@ final class TaskTools {
                     TaskQuery query = new TaskQuery(
                             call.strings("status").stream().map(TaskStatus::fromWire).collect(Collectors.toSet()),
                             call.string("runtime"), owner, call.string("root_task_id"),
-                            call.integer("limit") == null ? 20 : call.integer("limit"), call.string("cursor"));
-                    Page<Task> page = tasks.list(query, viewer);
-                    List<Map<String, Object>> views = page.items().stream()
-                            .map(t -> TaskViews.project(TaskViews.view(t, null), fields)).toList();
-                    Map<String, Object> result = new LinkedHashMap<>();
-                    result.put("tasks", views);
-                    result.put("count", views.size());
-                    result.put("next_cursor", page.nextCursor());
-                    return result;
+                            Pages.limit(call.integer("limit")), call.string("cursor"));
+                    return Pages.result("tasks", tasks.list(query, viewer), t -> TaskViews.project(TaskViews.view(t, null), fields));
                 }));
     }
 

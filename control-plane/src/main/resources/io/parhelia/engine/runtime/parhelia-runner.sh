@@ -36,13 +36,6 @@ trap 'stop_requested=1' TERM INT HUP
 record "$run_dir/pid" "$$"
 : >> "$log"
 
-if [[ -f $run_dir/env ]]; then
-  while IFS= read -r -d '' assignment; do
-    export "$assignment"
-  done < "$run_dir/env"
-  rm -f "$run_dir/env"
-fi
-
 # A stop that came while this script was still preparing: the agent never starts.
 stop_if_requested() {
   if [[ -n $stop_requested ]]; then
@@ -51,10 +44,39 @@ stop_if_requested() {
   fi
 }
 
+# Reads a NUL-separated file into the array named $1. A stop signal can cut a read short (status
+# above 128) before its trap has run, which would leave the array partial: that counts as a stop.
+read_nul_separated() {
+  local -n items=$1
+  local item status
+  items=()
+  while true; do
+    IFS= read -r -d '' item
+    status=$?
+    if (( status == 0 )); then
+      items+=("$item")
+    elif (( status > 128 )); then
+      stop_requested=1
+      return
+    else
+      return
+    fi
+  done < "$2"
+}
+
+if [[ -f $run_dir/env ]]; then
+  read_nul_separated assignments "$run_dir/env"
+  for assignment in "${assignments[@]}"; do
+    export "$assignment"
+  done
+  rm -f "$run_dir/env"
+fi
+
 stop_if_requested
 if [[ -f $run_dir/clone ]]; then
-  repo= branch=
-  { IFS= read -r -d '' repo; IFS= read -r -d '' branch; } < "$run_dir/clone"
+  read_nul_separated clone "$run_dir/clone"
+  stop_if_requested
+  repo=${clone[0]} branch=${clone[1]:-}
   clone_args=(clone)
   if [[ -n $branch ]]; then
     clone_args+=(--branch "$branch")
@@ -69,12 +91,12 @@ if [[ -f $run_dir/clone ]]; then
   fi
 fi
 
-argv=()
-while IFS= read -r -d '' arg; do
-  argv+=("$arg")
-done < "$run_dir/argv"
-
+read_nul_separated argv "$run_dir/argv"
 stop_if_requested
+if (( ${#argv[@]} == 0 )); then
+  printf 'parhelia: the agent command is empty\n' >> "$log"
+  finish 127
+fi
 # tee ignores stop signals so that what the agent prints while shutting down still reaches the log;
 # it ends when the agent closes its output, or with the forced kill.
 if [[ -f $run_dir/stdin ]]; then

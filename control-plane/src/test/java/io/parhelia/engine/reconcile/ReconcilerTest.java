@@ -1,5 +1,6 @@
 package io.parhelia.engine.reconcile;
 
+import io.parhelia.engine.testing.ControllableRuntime;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
@@ -160,7 +161,7 @@ class ReconcilerTest {
 
     @Test
     void anOrphanIsStoppedWhenTheConfigurationSaysSo() throws Exception {
-        ListingFaultRuntime runtime = new ListingFaultRuntime(local);
+        ControllableRuntime runtime = new ControllableRuntime(local);
         Process server = process("server-1", config(true), runtime);
         RuntimeHandle orphan = startOrphan("task-orphan2");
 
@@ -182,7 +183,7 @@ class ReconcilerTest {
 
     @Test
     void aFailedListingIsAnErrorEventAndMarksNothingWhileTasksStillFinish() throws Exception {
-        ListingFaultRuntime runtime = new ListingFaultRuntime(local);
+        ControllableRuntime runtime = new ControllableRuntime(local);
         Process server = process("server-1", config(true), runtime);
         RuntimeHandle orphan = startOrphan("task-orphan3");
         Task quick = server.tasks().create(NewTask.ofPrompt("done quickly"), ADMIN);

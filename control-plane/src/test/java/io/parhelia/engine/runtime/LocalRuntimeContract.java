@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -325,12 +326,18 @@ abstract class LocalRuntimeContract {
             RuntimeHandle handle = start("stop-at-once-" + i, FakeAgent.command("sleep=300"));
             runtime().stop(handle, Duration.ofSeconds(5));
             RuntimeState state = runtime().inspect(handle);
-            Path runDir = Path.of(handle.attributes().get(LocalRuntime.ATTR_RUN_DIR));
-            assertThat(state.phase()).as("attempt %d: files %s, log: %s", i, java.util.Arrays.toString(runDir.toFile().list()),
-                    java.nio.file.Files.exists(runDir.resolve("agent.log")) ? java.nio.file.Files.readString(runDir.resolve("agent.log")) : "none")
-                    .isEqualTo(RuntimeState.Phase.EXITED);
-            assertThat(state.exitCode()).as("attempt %d", i).isNotZero();
+            String evidence = "attempt " + i + ": " + runDirContents(handle);
+            assertThat(state.phase()).as(evidence).isEqualTo(RuntimeState.Phase.EXITED);
+            assertThat(state.exitCode()).as(evidence).isNotZero();
         }
+    }
+
+    /** What a failing check should show: the files of the run and the agent's log. */
+    private static String runDirContents(RuntimeHandle handle) throws IOException {
+        Path runDir = Path.of(handle.attributes().get(LocalRuntime.ATTR_RUN_DIR));
+        Path agentLog = runDir.resolve(LocalRuntime.LOG_FILE);
+        return "files " + Arrays.toString(runDir.toFile().list()) + ", log: "
+                + (Files.exists(agentLog) ? Files.readString(agentLog) : "none");
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.parhelia.engine.task;
 
+import io.parhelia.engine.testing.ControllableRuntime;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.parhelia.engine.MutableClock;
 import io.parhelia.engine.config.ConfigLoader;

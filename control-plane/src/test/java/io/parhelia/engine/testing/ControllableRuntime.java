@@ -1,4 +1,4 @@
-package io.parhelia.engine.task;
+package io.parhelia.engine.testing;
 
 import io.parhelia.engine.runtime.AgentRuntime;
 import io.parhelia.engine.runtime.AttachInfo;
@@ -21,23 +21,27 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The real local runtime (it answers to "local" and starts real agents) with faults a test can
  * switch on: a start that waits for a gate or fails, stops that fail, an inspect that fails.
  */
-final class ControllableRuntime implements AgentRuntime {
+public final class ControllableRuntime implements AgentRuntime {
 
     private final LocalRuntime real;
     /** Every agent really started through this runtime, for cleanup and for checks. */
-    final List<RuntimeHandle> started = new CopyOnWriteArrayList<>();
+    public final List<RuntimeHandle> started = new CopyOnWriteArrayList<>();
     /** Counted down when start is entered; a gated start then waits for {@link #startGate}. */
-    final CountDownLatch startEntered = new CountDownLatch(1);
-    volatile CountDownLatch startGate;
-    volatile Exception startFailure;
-    final AtomicInteger failingStops = new AtomicInteger();
-    final AtomicInteger stopCalls = new AtomicInteger();
-    volatile RuntimeFailure inspectFailure;
-    volatile Availability availability;
+    public final CountDownLatch startEntered = new CountDownLatch(1);
+    public volatile CountDownLatch startGate;
+    public volatile Exception startFailure;
+    public final AtomicInteger failingStops = new AtomicInteger();
+    public final AtomicInteger stopCalls = new AtomicInteger();
+    public volatile RuntimeFailure inspectFailure;
+    public volatile Availability availability;
+    /** While set, listManaged fails with it. */
+    public volatile RuntimeFailure listingFailure;
+    /** The ids of every agent a stop was asked for. */
+    public final List<String> stopped = new CopyOnWriteArrayList<>();
     /** The name it answers to; another name stands for a runtime that some other server has. */
-    volatile String name;
+    public volatile String name;
 
-    ControllableRuntime(LocalRuntime real) {
+    public ControllableRuntime(LocalRuntime real) {
         this.real = real;
         this.name = real.name();
     }
@@ -89,12 +93,17 @@ final class ControllableRuntime implements AgentRuntime {
 
     @Override
     public List<RuntimeHandle> listManaged() throws RuntimeFailure {
+        RuntimeFailure failure = listingFailure;
+        if (failure != null) {
+            throw failure;
+        }
         return real.listManaged();
     }
 
     @Override
     public void stop(RuntimeHandle handle, Duration grace) throws RuntimeFailure {
         stopCalls.incrementAndGet();
+        stopped.add(handle.id());
         if (failingStops.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             throw new RuntimeFailure("kill refused: operation not permitted (test fault)");
         }
