@@ -29,7 +29,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Collectors;
 
 /** Tools 7–9 and 11–14: containers (where agents run) and sessions (the agents running in them). */
@@ -119,9 +118,7 @@ final class ContainerTools {
     private Map<String, Object> containerResult(Container k, Viewer viewer) {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("container", ContainerViews.container(k, containers.cost(k)));
-        result.put("session", containers.sessions(new SessionQuery(Set.of(), k.taskId(), 200, null), viewer)
-                .items().stream().filter(s -> s.containerId().equals(k.id())).findFirst().map(ContainerViews::session)
-                .orElse(null));
+        result.put("session", containers.sessionOf(k).map(ContainerViews::session).orElse(null));
         result.put("task_status", tasks.get(k.taskId(), viewer).status().wireName());
         return result;
     }

@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Containers (where a task's agent runs) and sessions (the agent running in one): list, show,
@@ -79,6 +80,11 @@ public final class ContainerService {
     }
 
     // ---- sessions ----
+
+    /** The session of a container, if its agent ever started. */
+    public Optional<Session> sessionOf(Container container) {
+        return db.read(c -> sessions.forContainer(c, container.id()));
+    }
 
     public Page<Session> sessions(SessionQuery query, Viewer viewer) {
         return db.read(c -> sessions.list(c, query, viewer.admin() ? null : viewer.principal()));

@@ -31,6 +31,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,8 @@ public final class TaskService {
     private final ContainerStore containers = new ContainerStore();
     private final SessionStore sessions = new SessionStore();
     private final AgentOutputReader outputs = new AgentOutputReader();
+    private final List<TaskListener> listeners = new CopyOnWriteArrayList<>();
+    private volatile Admission admission = Admission.ALL;
 
     public TaskService(Database db, EventLog events, List<AgentRuntime> runtimes, ParheliaConfig config, Clock clock) {
         this.db = db;
@@ -67,6 +70,14 @@ public final class TaskService {
         this.config = config;
         this.agent = new AgentCommand(config.agent().command(), config.agent().resumeArgs());
         this.clock = clock;
+    }
+
+    public void addListener(TaskListener listener) {
+        listeners.add(listener);
+    }
+
+    public void setAdmission(Admission admission) {
+        this.admission = admission;
     }
 
     public AgentCommand agentCommand() {
@@ -82,6 +93,7 @@ public final class TaskService {
     /** Validates, persists the task as pending, and dispatches it; returns the task as it stands after dispatch. */
     public Task create(NewTask request, Viewer viewer) {
         Task task = validate(request, viewer.principal(), 1, null, null);
+        admission.admit(task);
         db.write(c -> {
             tasks.insert(c, task);
             events.append(c, EventType.TASK_CREATED, Subject.task(task.owner(), task.id()), "task created",
@@ -117,7 +129,7 @@ public final class TaskService {
                 return current.status() == TaskStatus.STARTING
                         && moveTo(c, current, TaskStatus.FAILED, reason, clock.instant());
             });
-            return require(taskId);
+            return endedIfTerminal(taskId);
         }
         Instant startedAt = clock.instant();
         Container container = new Container(newId("c-"), taskId, task.owner(), handle, Container.labelsFor(task),
@@ -309,7 +321,7 @@ public final class TaskService {
                 }
             } else if (db.write(c -> moveTo(c, task, TaskStatus.CANCELLED, why, clock.instant()))) {
                 // Not started yet: a dispatch under way sees the cancel and stops the agent it starts.
-                return require(id);
+                return endedIfTerminal(id);
             }
             // The status moved under us (the agent started or ended); look again.
         }
@@ -327,6 +339,7 @@ public final class TaskService {
                 previous.resources().memoryGb(), previous.resources().gpu(), previous.maxTurns(),
                 previous.timeoutSeconds(), null, previous.interactive());
         Task next = validate(again, previous.owner(), previous.attempt() + 1, previous.id(), previous.rootTaskId());
+        admission.admit(next);
         db.write(c -> {
             tasks.insert(c, next);
             events.append(c, EventType.TASK_RETRIED, Subject.task(previous.owner(), previous.id()),
@@ -366,6 +379,9 @@ public final class TaskService {
             if (task.status() == TaskStatus.STARTING && task.updatedAt().plus(grace).isBefore(now)) {
                 boolean failed = db.write(c -> moveTo(c, task, TaskStatus.FAILED,
                         "dispatch was interrupted: the server stopped while starting the agent; retry the task", now));
+                if (failed) {
+                    endedIfTerminal(id);
+                }
                 return failed ? Optional.of(id + ": interrupted dispatch marked failed") : Optional.empty();
             }
             return Optional.empty();
@@ -521,6 +537,7 @@ public final class TaskService {
         if (!claimed) {
             return require(task.id());
         }
+        tell(listener -> listener.beforeStop(task, container));
         AgentRuntime runtime;
         try {
             runtime = runtime(container.handle().runtime());
@@ -536,7 +553,7 @@ public final class TaskService {
         }
         Integer exitCode = exitCodeAfterStop(runtime, container.handle());
         TaskResult result = outputs.read(runtime, container.handle());
-        db.write(c -> {
+        boolean ended = db.write(c -> {
             Instant now = clock.instant();
             Task current = require(c, task.id());
             boolean transition = to != null && current.status().canMoveTo(to) && claimTransition(c, current, to, reason, now);
@@ -546,9 +563,9 @@ public final class TaskService {
             if (transition) {
                 recordTransition(c, current, to, reason);
             }
-            return null;
+            return transition;
         });
-        return require(task.id());
+        return ended ? endedIfTerminal(task.id()) : require(task.id());
     }
 
     /** Ends a container and its session, with their events, in the caller's transaction. */
@@ -574,7 +591,7 @@ public final class TaskService {
 
     private boolean finish(Task task, Container container, TaskStatus to, Integer exitCode, TaskResult result,
                            String reason, Container.State containerState) {
-        return db.write(c -> {
+        boolean finished = db.write(c -> {
             Instant now = clock.instant();
             if (!claimTransition(c, task, to, reason, now)) {
                 return false;
@@ -587,6 +604,41 @@ public final class TaskService {
             recordTransition(c, task, to, reason);
             return true;
         });
+        if (finished) {
+            endedIfTerminal(task.id());
+        }
+        return finished;
+    }
+
+    /**
+     * Stops a running task's agent for a reason of the engine's own (the budget): the same stop as
+     * a cancel, ending the task in the given status.
+     */
+    public Task stop(String id, TaskStatus to, String reason) {
+        Task task = require(id);
+        Container container = container(id).filter(k -> k.state() == Container.State.RUNNING)
+                .orElseThrow(() -> new EngineException(EngineException.Reason.INVALID_STATE, "task_id",
+                        "task " + id + " has no running agent to stop"));
+        return stopAgent(task, container, to, reason, EventType.CONTAINER_STOPPED);
+    }
+
+    /** Tells the listeners when the task has ended; returns it as it stands. */
+    private Task endedIfTerminal(String id) {
+        Task task = require(id);
+        if (task.status().isTerminal()) {
+            tell(listener -> listener.ended(task));
+        }
+        return task;
+    }
+
+    private void tell(Consumer<TaskListener> call) {
+        for (TaskListener listener : listeners) {
+            try {
+                call.accept(listener);
+            } catch (RuntimeException e) {
+                log.warn("a task listener failed", e);
+            }
+        }
     }
 
     /** The checked transition: refuses moves the state machine forbids, and loses to a concurrent change. */
