@@ -2,6 +2,7 @@
 # Parhelia benchmarks: stdio cold start and dispatch latency of the built distribution.
 #
 #   bench/run.sh [--build] [BenchMain options...]
+#   bench/run.sh checkpoint     checkpoints a 10,000-file / 200 MB workspace twice (one file changed)
 #
 # Builds the project first when the distribution or the bench classes are missing or older than the
 # sources (or always, with --build), then runs io.parhelia.bench.BenchMain on JDK 17 and prints a table
@@ -58,6 +59,11 @@ fi
 if [ ! -s "$classpath_file" ] || [ "$root/bench/pom.xml" -nt "$classpath_file" ]; then
   JAVA_HOME="$jdk17" ./mvnw -q -B -o -pl bench dependency:build-classpath \
       -Dmdep.includeScope=runtime -Dmdep.outputFile="$classpath_file" >&2
+fi
+
+if [ "${args[0]:-}" = "checkpoint" ]; then
+  exec timeout -k 10 "${BENCH_TIMEOUT:-2400}" "$jdk17/bin/java" -cp "$classes:$(cat "$classpath_file")" \
+      io.parhelia.bench.CheckpointBench
 fi
 
 temurin_args=()

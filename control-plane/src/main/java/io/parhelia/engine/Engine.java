@@ -1,9 +1,12 @@
 package io.parhelia.engine;
 
+import io.parhelia.engine.budget.BudgetAdmission;
+import io.parhelia.engine.budget.BudgetEnforcer;
+import io.parhelia.engine.budget.BudgetLedger;
 import io.parhelia.engine.budget.ComputeRates;
+import io.parhelia.engine.checkpoint.CheckpointService;
 import io.parhelia.engine.config.ConfigException;
 import io.parhelia.engine.config.ParheliaConfig;
-import io.parhelia.engine.config.ParheliaHome;
 import io.parhelia.engine.event.EventLog;
 import io.parhelia.engine.health.HealthService;
 import io.parhelia.engine.reconcile.Lease;
@@ -27,32 +30,36 @@ public final class Engine implements AutoCloseable {
     private final ParheliaConfig config;
     private final Database database;
     private final TaskService tasks;
+    private final ContainerService containers;
+    private final CheckpointService checkpoints;
+    private final BudgetLedger budget;
     private final Reconciler reconciler;
     private final HealthService health;
-    private final ContainerService containers;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Engine(ParheliaConfig config, Database database, TaskService tasks, Reconciler reconciler,
-                   HealthService health, ContainerService containers) {
+    /** Wires the engine's parts; each takes what it needs from those built before it. */
+    private Engine(ParheliaConfig config, Database database, Clock clock) {
         this.config = config;
         this.database = database;
-        this.tasks = tasks;
-        this.reconciler = reconciler;
-        this.health = health;
-        this.containers = containers;
+        EventLog events = new EventLog(clock);
+        ComputeRates rates = ComputeRates.from(config);
+        this.tasks = new TaskService(database, events, runtimes(config), config, clock);
+        this.containers = new ContainerService(database, tasks, events, rates, clock);
+        this.checkpoints = new CheckpointService(database, events, tasks, config, clock);
+        tasks.addListener(checkpoints);
+        this.budget = new BudgetLedger(database, events, config.budget(), rates, clock);
+        tasks.setAdmission(new BudgetAdmission(budget));
+        Duration interval = Duration.ofSeconds(config.reconciler().intervalSeconds());
+        Lease lease = new Lease(database, Reconciler.LEASE_NAME, processId(), interval.multipliedBy(3), clock);
+        this.reconciler = new Reconciler(database, tasks, events, lease, config, clock);
+        reconciler.addStep("budget", new BudgetEnforcer(budget, tasks)::enforce);
+        reconciler.addStep("checkpoints", checkpoints::checkpointDueTasks);
+        this.health = new HealthService(config, database, tasks, reconciler, clock);
     }
 
     public static Engine open(ParheliaConfig config) {
-        Clock clock = Clock.systemUTC();
-        ParheliaHome home = config.paths().create();
-        Database database = Database.open(home.database());
-        EventLog events = new EventLog(clock);
-        TaskService tasks = new TaskService(database, events, runtimes(config), config, clock);
-        Duration interval = Duration.ofSeconds(config.reconciler().intervalSeconds());
-        Lease lease = new Lease(database, Reconciler.LEASE_NAME, processId(), interval.multipliedBy(3), clock);
-        Reconciler reconciler = new Reconciler(database, tasks, events, lease, config, clock);
-        return new Engine(config, database, tasks, reconciler, new HealthService(config, database, tasks, reconciler, clock),
-                new ContainerService(database, tasks, events, ComputeRates.from(config), clock));
+        Database database = Database.open(config.paths().create().database());
+        return new Engine(config, database, Clock.systemUTC());
     }
 
     /** The runtimes the configuration asks for. */
@@ -91,6 +98,14 @@ public final class Engine implements AutoCloseable {
 
     public ContainerService containers() {
         return containers;
+    }
+
+    public BudgetLedger budget() {
+        return budget;
+    }
+
+    public CheckpointService checkpoints() {
+        return checkpoints;
     }
 
     public Reconciler reconciler() {

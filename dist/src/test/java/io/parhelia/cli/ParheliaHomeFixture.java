@@ -46,6 +46,11 @@ final class ParheliaHomeFixture implements AutoCloseable {
 
     /** With more [reconciler] keys, e.g. {@code Map.of("terminate_orphans", "true")}; values are TOML as written. */
     ParheliaHomeFixture(Path home, Map<String, String> reconcilerSettings) throws IOException {
+        this(home, reconcilerSettings, "");
+    }
+
+    /** With more config: TOML tables appended to the config file as written, e.g. a {@code [budget]} table. */
+    ParheliaHomeFixture(Path home, Map<String, String> reconcilerSettings, String extraConfig) throws IOException {
         this.home = home;
         StringBuilder reconciler = new StringBuilder();
         reconcilerSettings.forEach((key, value) -> reconciler.append(key).append(" = ").append(value).append('\n'));
@@ -59,7 +64,7 @@ final class ParheliaHomeFixture implements AutoCloseable {
                 lost_grace_seconds = 3
                 %s[runtime.local]
                 tmux_socket = "%s"
-                """.formatted(FAKE_AGENT, reconciler, tmuxSocket));
+                %s""".formatted(FAKE_AGENT, reconciler, tmuxSocket, extraConfig));
     }
 
     Map<String, String> environment() {

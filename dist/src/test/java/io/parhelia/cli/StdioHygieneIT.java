@@ -49,9 +49,12 @@ class StdioHygieneIT {
                     "parhelia_containers", "parhelia_container_show", "parhelia_container_terminate",
                     "parhelia_container_events", "parhelia_session_list", "parhelia_session_attach_info",
                     "parhelia_session_kill", "parhelia_session_send",
+                    "parhelia_budget_status", "parhelia_budget_estimate", "parhelia_budget_set",
                     "parhelia_health", "parhelia_reconciler_status", "parhelia_reconciler_run",
                     "parhelia_events_list", "parhelia_events_replay", "parhelia_events_subscribe",
-                    "parhelia_events_stream", "parhelia_events_unsubscribe");
+                    "parhelia_events_stream", "parhelia_events_unsubscribe",
+                    "parhelia_checkpoint_create", "parhelia_checkpoint_list", "parhelia_checkpoint_restore",
+                    "parhelia_checkpoint_diff");
 
             session.request(3, "tools/call", Map.of("name", "parhelia_task_create",
                     "arguments", Map.of("prompt", "print a lot", "wait_seconds", 20)));

@@ -31,6 +31,9 @@ public final class ParheliaTools {
             - To follow what happens without polling, parhelia_events_subscribe once, then call \
             parhelia_events_stream repeatedly: it returns as soon as events arrive. parhelia_events_replay gives \
             a task's whole history in order.
+            - Tasks cost money: parhelia_budget_estimate before a large task, parhelia_budget_status for what is \
+            spent and left. A task whose worst case exceeds the budget is refused, and one that goes over it is \
+            stopped as budget_exceeded; ask an admin to raise the budget with parhelia_budget_set.
             - parhelia_health says whether Parhelia itself is well (store, runtime, reconciler, disk, agent \
             command), and how to fix what is not.
             - Errors come back as results with isError true, naming the argument or state at fault and what to do.
@@ -54,7 +57,9 @@ public final class ParheliaTools {
                         new TaskTools(engine.tasks()).specs(),
                         new ContainerTools(engine.containers(), engine.tasks()).specs(),
                         new EventTools(engine).specs(),
-                        new HealthTools(engine.health(), engine.reconciler(), engine.config().reconciler()).specs())
+                        new CheckpointTools(engine.checkpoints()).specs(),
+                        new HealthTools(engine.health(), engine.reconciler(), engine.config().reconciler()).specs(),
+                        new BudgetTools(engine.budget(), engine.config().tasks()).specs())
                 .flatMap(List::stream).toList();
     }
 }

@@ -18,8 +18,12 @@ public record ComputeRates(double cpuCoreHour, double memoryGbHour, Map<String, 
     }
 
     public double perHour(Resources resources) {
-        double gpu = resources.gpu() == null ? 0 : gpuHour.getOrDefault(resources.gpu(), 0.0);
-        return resources.cpu() * cpuCoreHour + resources.memoryGb() * memoryGbHour + gpu;
+        return resources.cpu() * cpuCoreHour + resources.memoryGb() * memoryGbHour + gpuPerHour(resources.gpu());
+    }
+
+    /** What an hour of this GPU costs; nothing without a GPU, or for one the rates do not price. */
+    public double gpuPerHour(String gpu) {
+        return gpu == null ? 0 : gpuHour.getOrDefault(gpu, 0.0);
     }
 
     /** The cost of holding these resources for this long. */

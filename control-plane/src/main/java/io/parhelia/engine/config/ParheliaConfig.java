@@ -6,7 +6,7 @@ import java.util.Map;
 
 /** The resolved configuration; see {@code defaults.toml} for what each key means. */
 public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler reconciler, Events events, Budget budget,
-                             Runtime runtime) {
+                             Runtime runtime, Checkpoints checkpoints) {
 
     public record Agent(List<String> command, List<String> resumeArgs, int maxTurns) {
         public Agent {
@@ -27,7 +27,11 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
     public record Events(long subscriptionTtlSeconds) {
     }
 
-    public record Budget(Rates rates) {
+    /**
+     * The budget's defaults; parhelia_budget_set stores settings that win over the first three once set.
+     * Dollars throughout; warningThreshold is a fraction of the ceiling.
+     */
+    public record Budget(double ceilingUsd, double warningThreshold, double perTaskCapUsd, Rates rates) {
         /** Dollars per hour; gpuHour by GPU type. */
         public record Rates(double cpuCoreHour, double memoryGbHour, Map<String, Double> gpuHour) {
             public Rates {
@@ -38,6 +42,16 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
 
     public record Runtime(Local local) {
         public record Local(String mode, String tmuxSocket) {
+        }
+    }
+
+    /**
+     * @param periodicMinutes how often a running task is checkpointed; 0 turns it off
+     * @param exclude         file and directory names left out of every checkpoint, wherever they are
+     */
+    public record Checkpoints(double periodicMinutes, int keepPerTask, List<String> exclude) {
+        public Checkpoints {
+            exclude = List.copyOf(exclude);
         }
     }
 

@@ -30,7 +30,12 @@ public enum EventType {
     ORPHAN_DETECTED(EventLevel.WARNING),
     ORPHAN_TERMINATED(EventLevel.WARNING),
     DRIFT_CORRECTED(EventLevel.WARNING),
-    RECONCILE_FAILED(EventLevel.ERROR);
+    RECONCILE_FAILED(EventLevel.ERROR),
+    BUDGET_SET(EventLevel.INFO),
+    BUDGET_WARNING(EventLevel.WARNING),
+    CHECKPOINT_CREATED(EventLevel.INFO),
+    CHECKPOINT_RESTORED(EventLevel.INFO),
+    CHECKPOINT_FAILED(EventLevel.ERROR);
 
     private final EventLevel level;
 

@@ -17,10 +17,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,11 @@ public final class Reconciler implements AutoCloseable {
      */
     private final Map<String, String> failingSteps = new ConcurrentHashMap<>();
     private ScheduledExecutorService scheduler;
+    /** Work other parts of the engine add to each cycle (the budget, periodic checkpoints), in order. */
+    private final List<Step> steps = new CopyOnWriteArrayList<>();
+
+    private record Step(String name, Supplier<List<String>> work) {
+    }
 
     public Reconciler(Database db, TaskService tasks, EventLog events, Lease lease, ParheliaConfig config, Clock clock) {
         this.db = db;
@@ -107,6 +114,7 @@ public final class Reconciler implements AutoCloseable {
             for (AgentRuntime runtime : tasks.runtimes().values()) {
                 findOrphans(runtime, findings, errors);
             }
+            steps.forEach(step -> run(step, findings, errors));
             ReconcileReport report = new ReconcileReport(lease.holder(), start,
                     Duration.between(start, clock.instant()).toMillis(), checked, findings, errors);
             db.write(c -> {
@@ -144,6 +152,26 @@ public final class Reconciler implements AutoCloseable {
             failed(TASKS_STEP, error, Map.of());
         }
         return checked;
+    }
+
+    /**
+     * Adds work to each cycle, run only in the process holding the lease, after the tasks and the
+     * orphans; it returns what it did, one line each. A failure is reported like any step's.
+     */
+    public void addStep(String name, Supplier<List<String>> work) {
+        steps.add(new Step(name, work));
+    }
+
+    private void run(Step step, List<String> findings, List<String> errors) {
+        try {
+            findings.addAll(step.work().get());
+            recovered(step.name());
+        } catch (RuntimeException e) {
+            log.error("reconciler step {} failed", step.name(), e);
+            String error = step.name() + " failed: " + e.getMessage();
+            errors.add(error);
+            failed(step.name(), error, Map.of());
+        }
     }
 
     /**

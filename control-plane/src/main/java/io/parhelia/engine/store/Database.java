@@ -26,7 +26,8 @@ public final class Database implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Database.class);
     private static final int BUSY_TIMEOUT_MS = 15_000;
     /** Migrations in order; the version of each is its position, starting at 1. Never edit one that shipped. */
-    private static final String[] MIGRATIONS = {"V1__tasks_containers_events.sql", "V2__containers_sessions_subscriptions.sql"};
+    private static final String[] MIGRATIONS = {"V1__tasks_containers_events.sql", "V2__containers_sessions_subscriptions.sql",
+            "V3__checkpoints.sql", "V4__budget.sql"};
     /** The schema version this Parhelia migrates a store to. */
     public static final int LATEST_VERSION = MIGRATIONS.length;
 

@@ -6,7 +6,8 @@ package io.parhelia.engine.task;
  */
 public class EngineException extends RuntimeException {
 
-    public enum Reason { INVALID_ARGUMENT, NOT_FOUND, INVALID_STATE, RUNTIME_UNAVAILABLE, RUNTIME_FAILED }
+    public enum Reason { INVALID_ARGUMENT, NOT_FOUND, INVALID_STATE, RUNTIME_UNAVAILABLE, RUNTIME_FAILED,
+        BUDGET_EXCEEDED }
 
     private final Reason reason;
     private final String field;

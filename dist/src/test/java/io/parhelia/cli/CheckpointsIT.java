@@ -1,0 +1,126 @@
+package io.parhelia.cli;
+
+import static io.parhelia.cli.ParheliaHomeFixture.call;
+import static io.parhelia.cli.ParheliaHomeFixture.structured;
+import static io.parhelia.cli.ParheliaHomeFixture.task;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.modelcontextprotocol.client.McpSyncClient;
+import io.modelcontextprotocol.spec.McpSchema;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoints through the real server over stdio with the fake agent. */
+class CheckpointsIT {
+
+    @TempDir
+    static Path home;
+    static ParheliaHomeFixture fixture;
+    static McpSyncClient client;
+
+    @BeforeAll
+    static void start() throws Exception {
+        fixture = new ParheliaHomeFixture(home);
+        client = fixture.client();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        fixture.close();
+    }
+
+    static Map<String, Object> awaitStatus(String id, String status) {
+        await().atMost(Duration.ofSeconds(30)).until(
+                () -> task(call(client, "parhelia_task_show", Map.of("task_id", id))).get("status"), status::equals);
+        return task(call(client, "parhelia_task_show", Map.of("task_id", id)));
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<Map<String, Object>> checkpoints(String taskId) {
+        return (List<Map<String, Object>>) structured(call(client, "parhelia_checkpoint_list", Map.of("task_id", taskId)))
+                .get("checkpoints");
+    }
+
+    @Test
+    void aRunningTaskIsCheckpointedPeriodicallyAndBeforeItIsStopped(@TempDir Path periodicHome) throws Exception {
+        try (ParheliaHomeFixture periodic = new ParheliaHomeFixture(periodicHome, Map.of(),
+                "[checkpoints]\nperiodic_minutes = 0.02\n")) {
+            McpSyncClient server = periodic.client();
+            String id = (String) task(call(server, "parhelia_task_create", Map.of("prompt", "sleep=300 keep working"))).get("id");
+
+            await().atMost(Duration.ofSeconds(30)).until(() -> triggers(server, id).stream()
+                    .filter("periodic"::equals).count() >= 2);
+            call(server, "parhelia_task_cancel", Map.of("task_id", id));
+            assertThat(triggers(server, id)).first().isEqualTo("before_stop");
+            assertThat(triggers(server, id)).doesNotContain("failure", "completion");
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> triggers(McpSyncClient server, String taskId) {
+        return ((List<Map<String, Object>>) structured(call(server, "parhelia_checkpoint_list", Map.of("task_id", taskId)))
+                .get("checkpoints")).stream().map(c -> c.get("trigger")).toList();
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void createListDiffAndRestoreResumingTheConversation() throws Exception {
+        Map<String, Object> done = awaitStatus((String) task(call(client, "parhelia_task_create",
+                Map.of("prompt", "write=notes.txt first version"))).get("id"), "completed");
+        String taskId = (String) done.get("id");
+        String sessionId = (String) ((Map<String, Object>) done.get("result")).get("agent_session_id");
+        Path workspace = Path.of((String) done.get("workspace"));
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> checkpoints(taskId), l -> l.stream().anyMatch(c -> "completion".equals(c.get("trigger"))));
+
+        Map<String, Object> manual = (Map<String, Object>) structured(call(client, "parhelia_checkpoint_create",
+                Map.of("task_id", taskId, "label", "after first run"))).get("checkpoint");
+        assertThat(manual.get("trigger")).isEqualTo("manual");
+        assertThat(manual.get("agent_session_id")).isEqualTo(sessionId);
+        assertThat(checkpoints(taskId).get(0).get("id")).isEqualTo(manual.get("id"));
+
+        Files.writeString(workspace.resolve("notes.txt"), "second version\n");
+        Files.writeString(workspace.resolve("new.txt"), "added\n");
+        Map<String, Object> diff = structured(call(client, "parhelia_checkpoint_diff",
+                Map.of("checkpoint_id", manual.get("id"), "path", "notes.txt")));
+        List<Map<String, Object>> changes = (List<Map<String, Object>>) diff.get("changes");
+        assertThat(changes).extracting(c -> c.get("path") + ":" + c.get("change"))
+                .containsExactlyInAnyOrder("new.txt:added", "notes.txt:modified");
+        assertThat((String) diff.get("unified_diff")).contains("-write=notes.txt first version").contains("+second version");
+
+        McpSchema.CallToolResult restored = call(client, "parhelia_checkpoint_restore",
+                Map.of("checkpoint_id", manual.get("id"), "prompt", "write=resumed.txt carry on"));
+        Map<String, Object> newTask = task(restored);
+        Path restoredWorkspace = Path.of((String) structured(restored).get("workspace"));
+        awaitStatus((String) newTask.get("id"), "completed");
+        assertThat(Files.readString(restoredWorkspace.resolve("notes.txt"))).isEqualTo("write=notes.txt first version");
+        assertThat(restoredWorkspace.resolve("new.txt")).doesNotExist();
+        assertThat(Files.readAllLines(restoredWorkspace.resolve("fake-agent-argv.txt"))).containsSubsequence("--resume", sessionId);
+        assertThat(Files.readString(workspace.resolve("notes.txt"))).isEqualTo("second version\n");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aCorruptedBlobIsRefusedOverMcp() throws Exception {
+        String taskId = (String) awaitStatus((String) task(call(client, "parhelia_task_create",
+                Map.of("prompt", "write=data.txt precious"))).get("id"), "completed").get("id");
+        Map<String, Object> cp = (Map<String, Object>) structured(call(client, "parhelia_checkpoint_create",
+                Map.of("task_id", taskId))).get("checkpoint");
+        Path blobs = home.resolve("checkpoints/blobs");
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest("write=data.txt precious".getBytes()));
+        Path blob = blobs.resolve(sha.substring(0, 2)).resolve(sha);
+        Files.writeString(blob, "tampered");
+        McpSchema.CallToolResult refused = call(client, "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
+        assertThat(refused.isError()).isTrue();
+        assertThat(refused.content().toString()).contains("corrupted").contains(sha);
+    }
+}
