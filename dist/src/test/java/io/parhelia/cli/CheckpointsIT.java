@@ -8,11 +8,18 @@ import static org.awaitility.Awaitility.await;
 
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
+import io.parhelia.engine.checkpoint.BlobStore;
+import io.parhelia.engine.checkpoint.Manifest;
+import io.parhelia.engine.checkpoint.ManifestEntry;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.security.MessageDigest;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -115,12 +122,37 @@ class CheckpointsIT {
         Map<String, Object> cp = (Map<String, Object>) structured(call(client, "parhelia_checkpoint_create",
                 Map.of("task_id", taskId))).get("checkpoint");
         Path blobs = home.resolve("checkpoints/blobs");
-        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                .digest("write=data.txt precious".getBytes()));
+        String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+                .digest("write=data.txt precious".getBytes(StandardCharsets.UTF_8)));
         Path blob = blobs.resolve(sha.substring(0, 2)).resolve(sha);
         Files.writeString(blob, "tampered");
         McpSchema.CallToolResult refused = call(client, "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
         assertThat(refused.isError()).isTrue();
         assertThat(refused.content().toString()).contains("corrupted").contains(sha);
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void aManifestWhosePathsEscapeTheWorkspaceIsRefusedOverMcpAndNothingIsWritten() throws Exception {
+        String taskId = (String) awaitStatus((String) task(call(client, "parhelia_task_create",
+                Map.of("prompt", "write=data.txt harmless"))).get("id"), "completed").get("id");
+        Map<String, Object> cp = (Map<String, Object>) structured(call(client, "parhelia_checkpoint_create",
+                Map.of("task_id", taskId))).get("checkpoint");
+        // Swap the checkpoint's manifest for one that writes outside the workspace, as a tampered store would.
+        BlobStore blobs = new BlobStore(home.resolve("checkpoints/blobs"));
+        String content = blobs.putBytes("escaped".getBytes(StandardCharsets.UTF_8)).sha256();
+        String manifest = blobs.putBytes(new Manifest(List.of(
+                new ManifestEntry("../../escaped.txt", ManifestEntry.Type.FILE, false, 7, content, null))).canonicalBytes()).sha256();
+        fixture.execute("UPDATE checkpoints SET manifest_sha256 = '" + manifest + "' WHERE id = '" + cp.get("id") + "'");
+        long tasksBefore = fixture.count("SELECT count(*) FROM tasks");
+
+        McpSchema.CallToolResult refused = call(client, "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
+
+        assertThat(refused.isError()).isTrue();
+        assertThat(refused.content().toString()).contains("../../escaped.txt");
+        assertThat(fixture.count("SELECT count(*) FROM tasks")).isEqualTo(tasksBefore);
+        try (Stream<Path> everywhere = Files.walk(home)) {
+            assertThat(everywhere.filter(p -> p.getFileName().toString().equals("escaped.txt"))).isEmpty();
+        }
     }
 }

@@ -122,6 +122,14 @@ final class ParheliaHomeFixture implements AutoCloseable {
         return p.exitValue() == 0;
     }
 
+    /** Changes the store behind the server's back, as a damaged or tampered home would be. */
+    void execute(String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("parhelia.db"));
+             Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
     /** Reads the store directly, as a second opinion on what the tools report. */
     long count(String sql) throws SQLException {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("parhelia.db"));
