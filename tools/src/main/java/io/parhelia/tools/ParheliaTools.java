@@ -34,6 +34,9 @@ public final class ParheliaTools {
             - Tasks cost money: parhelia_budget_estimate before a large task, parhelia_budget_status for what is \
             spent and left. A task whose worst case exceeds the budget is refused, and one that goes over it is \
             stopped as budget_exceeded; ask an admin to raise the budget with parhelia_budget_set.
+            - Workspaces are checkpointed as tasks run and end (parhelia_checkpoint_list); \
+            parhelia_checkpoint_restore starts a new task from one, resuming the agent's conversation, and \
+            parhelia_checkpoint_diff shows what changed.
             - parhelia_health says whether Parhelia itself is well (store, runtime, reconciler, disk, agent \
             command), and how to fix what is not.
             - Errors come back as results with isError true, naming the argument or state at fault and what to do.
