@@ -20,39 +20,25 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Checkpoints through the real server over stdio with the fake agent. */
 class CheckpointsIT {
 
-    @TempDir
-    static Path home;
-    static ParheliaHomeFixture fixture;
-    static McpSyncClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        client = fixture.client();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer();
 
     static Map<String, Object> awaitStatus(String id, String status) {
         await().atMost(Duration.ofSeconds(30)).until(
-                () -> task(call(client, "parhelia_task_show", Map.of("task_id", id))).get("status"), status::equals);
-        return task(call(client, "parhelia_task_show", Map.of("task_id", id)));
+                () -> task(call(server.client(), "parhelia_task_show", Map.of("task_id", id))).get("status"), status::equals);
+        return task(call(server.client(), "parhelia_task_show", Map.of("task_id", id)));
     }
 
     @SuppressWarnings("unchecked")
     static List<Map<String, Object>> checkpoints(String taskId) {
-        return (List<Map<String, Object>>) structured(call(client, "parhelia_checkpoint_list", Map.of("task_id", taskId)))
+        return (List<Map<String, Object>>) structured(call(server.client(), "parhelia_checkpoint_list", Map.of("task_id", taskId)))
                 .get("checkpoints");
     }
 
@@ -80,7 +66,7 @@ class CheckpointsIT {
     @Test
     @SuppressWarnings("unchecked")
     void createListDiffAndRestoreResumingTheConversation() throws Exception {
-        Map<String, Object> done = awaitStatus((String) task(call(client, "parhelia_task_create",
+        Map<String, Object> done = awaitStatus((String) task(call(server.client(), "parhelia_task_create",
                 Map.of("prompt", "write=notes.txt first version"))).get("id"), "completed");
         String taskId = (String) done.get("id");
         String sessionId = (String) ((Map<String, Object>) done.get("result")).get("agent_session_id");
@@ -88,7 +74,7 @@ class CheckpointsIT {
 
         await().atMost(Duration.ofSeconds(10)).until(() -> checkpoints(taskId), l -> l.stream().anyMatch(c -> "completion".equals(c.get("trigger"))));
 
-        Map<String, Object> manual = (Map<String, Object>) structured(call(client, "parhelia_checkpoint_create",
+        Map<String, Object> manual = (Map<String, Object>) structured(call(server.client(), "parhelia_checkpoint_create",
                 Map.of("task_id", taskId, "label", "after first run"))).get("checkpoint");
         assertThat(manual.get("trigger")).isEqualTo("manual");
         assertThat(manual.get("agent_session_id")).isEqualTo(sessionId);
@@ -96,14 +82,14 @@ class CheckpointsIT {
 
         Files.writeString(workspace.resolve("notes.txt"), "second version\n");
         Files.writeString(workspace.resolve("new.txt"), "added\n");
-        Map<String, Object> diff = structured(call(client, "parhelia_checkpoint_diff",
+        Map<String, Object> diff = structured(call(server.client(), "parhelia_checkpoint_diff",
                 Map.of("checkpoint_id", manual.get("id"), "path", "notes.txt")));
         List<Map<String, Object>> changes = (List<Map<String, Object>>) diff.get("changes");
         assertThat(changes).extracting(c -> c.get("path") + ":" + c.get("change"))
                 .containsExactlyInAnyOrder("new.txt:added", "notes.txt:modified");
         assertThat((String) diff.get("unified_diff")).contains("-write=notes.txt first version").contains("+second version");
 
-        McpSchema.CallToolResult restored = call(client, "parhelia_checkpoint_restore",
+        McpSchema.CallToolResult restored = call(server.client(), "parhelia_checkpoint_restore",
                 Map.of("checkpoint_id", manual.get("id"), "prompt", "write=resumed.txt carry on"));
         Map<String, Object> newTask = task(restored);
         Path restoredWorkspace = Path.of((String) structured(restored).get("workspace"));
@@ -117,16 +103,16 @@ class CheckpointsIT {
     @Test
     @SuppressWarnings("unchecked")
     void aCorruptedBlobIsRefusedOverMcp() throws Exception {
-        String taskId = (String) awaitStatus((String) task(call(client, "parhelia_task_create",
+        String taskId = (String) awaitStatus((String) task(call(server.client(), "parhelia_task_create",
                 Map.of("prompt", "write=data.txt precious"))).get("id"), "completed").get("id");
-        Map<String, Object> cp = (Map<String, Object>) structured(call(client, "parhelia_checkpoint_create",
+        Map<String, Object> cp = (Map<String, Object>) structured(call(server.client(), "parhelia_checkpoint_create",
                 Map.of("task_id", taskId))).get("checkpoint");
-        Path blobs = home.resolve("checkpoints/blobs");
+        Path blobs = server.home().resolve("checkpoints/blobs");
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest("write=data.txt precious".getBytes(StandardCharsets.UTF_8)));
         Path blob = blobs.resolve(sha.substring(0, 2)).resolve(sha);
         Files.writeString(blob, "tampered");
-        McpSchema.CallToolResult refused = call(client, "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
+        McpSchema.CallToolResult refused = call(server.client(), "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
         assertThat(refused.isError()).isTrue();
         assertThat(refused.content().toString()).contains("corrupted").contains(sha);
     }
@@ -134,24 +120,24 @@ class CheckpointsIT {
     @Test
     @SuppressWarnings("unchecked")
     void aManifestWhosePathsEscapeTheWorkspaceIsRefusedOverMcpAndNothingIsWritten() throws Exception {
-        String taskId = (String) awaitStatus((String) task(call(client, "parhelia_task_create",
+        String taskId = (String) awaitStatus((String) task(call(server.client(), "parhelia_task_create",
                 Map.of("prompt", "write=data.txt harmless"))).get("id"), "completed").get("id");
-        Map<String, Object> cp = (Map<String, Object>) structured(call(client, "parhelia_checkpoint_create",
+        Map<String, Object> cp = (Map<String, Object>) structured(call(server.client(), "parhelia_checkpoint_create",
                 Map.of("task_id", taskId))).get("checkpoint");
         // Swap the checkpoint's manifest for one that writes outside the workspace, as a tampered store would.
-        BlobStore blobs = new BlobStore(home.resolve("checkpoints/blobs"));
+        BlobStore blobs = new BlobStore(server.home().resolve("checkpoints/blobs"));
         String content = blobs.putBytes("escaped".getBytes(StandardCharsets.UTF_8)).sha256();
         String manifest = blobs.putBytes(new Manifest(List.of(
                 new ManifestEntry("../../escaped.txt", ManifestEntry.Type.FILE, false, 7, content, null))).canonicalBytes()).sha256();
-        fixture.execute("UPDATE checkpoints SET manifest_sha256 = '" + manifest + "' WHERE id = '" + cp.get("id") + "'");
-        long tasksBefore = fixture.count("SELECT count(*) FROM tasks");
+        server.fixture().execute("UPDATE checkpoints SET manifest_sha256 = '" + manifest + "' WHERE id = '" + cp.get("id") + "'");
+        long tasksBefore = server.fixture().count("SELECT count(*) FROM tasks");
 
-        McpSchema.CallToolResult refused = call(client, "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
+        McpSchema.CallToolResult refused = call(server.client(), "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
 
         assertThat(refused.isError()).isTrue();
         assertThat(refused.content().toString()).contains("../../escaped.txt");
-        assertThat(fixture.count("SELECT count(*) FROM tasks")).isEqualTo(tasksBefore);
-        try (Stream<Path> everywhere = Files.walk(home)) {
+        assertThat(server.fixture().count("SELECT count(*) FROM tasks")).isEqualTo(tasksBefore);
+        try (Stream<Path> everywhere = Files.walk(server.home())) {
             assertThat(everywhere.filter(p -> p.getFileName().toString().equals("escaped.txt"))).isEmpty();
         }
     }

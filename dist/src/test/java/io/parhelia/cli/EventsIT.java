@@ -8,7 +8,6 @@ import static org.awaitility.Awaitility.await;
 
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,45 +15,30 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The event tools through the real `parhelia mcp-server` over stdio: history, and live feeds across processes. */
 class EventsIT {
 
     private static final Duration ENDS_WITHIN = Duration.ofSeconds(30);
 
-    @TempDir
-    static Path home;
-    static ParheliaHomeFixture fixture;
-    static McpSyncClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        client = fixture.client();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer();
 
     @Test
     void aFinishedTasksLifecycleCanBeReplayedListedAndReadPerContainer() {
-        String id = (String) task(call(client, "parhelia_task_create", Map.of("prompt", "cost=0.1 quick job"))).get("id");
-        await().atMost(ENDS_WITHIN).until(() -> task(call(client, "parhelia_task_show", Map.of("task_id", id))).get("status"),
+        String id = (String) task(call(server.client(), "parhelia_task_create", Map.of("prompt", "cost=0.1 quick job"))).get("id");
+        await().atMost(ENDS_WITHIN).until(() -> task(call(server.client(), "parhelia_task_show", Map.of("task_id", id))).get("status"),
                 "completed"::equals);
         @SuppressWarnings("unchecked")
-        String containerId = (String) ((Map<String, Object>) task(call(client, "parhelia_task_show",
+        String containerId = (String) ((Map<String, Object>) task(call(server.client(), "parhelia_task_show",
                 Map.of("task_id", id))).get("container")).get("id");
 
         // Sessions and health checks may add events of their own; the lifecycle is these, in this order.
         List<String> lifecycle = List.of("task_created", "task_starting", "container_started", "task_running",
                 "container_exited", "task_completed");
-        List<Map<String, Object>> replayed = events(ok(call(client, "parhelia_events_replay", Map.of("task_id", id))));
+        List<Map<String, Object>> replayed = events(ok(call(server.client(), "parhelia_events_replay", Map.of("task_id", id))));
         assertThat(replayed).extracting(e -> e.get("type")).containsSubsequence(lifecycle.toArray());
         assertThat(replayed).extracting(e -> ((Number) e.get("id")).longValue()).isSorted();
         assertThat(replayed).allSatisfy(e -> {
@@ -70,7 +54,7 @@ class EventsIT {
         Object cursor = null;
         Map<String, Object> page;
         do {
-            page = ok(call(client, "parhelia_events_replay", cursor == null ? Map.of("task_id", id, "limit", 4)
+            page = ok(call(server.client(), "parhelia_events_replay", cursor == null ? Map.of("task_id", id, "limit", 4)
                     : Map.of("task_id", id, "limit", 4, "cursor", cursor)));
             events(page).forEach(e -> paged.add(e.get("id")));
             cursor = page.get("next_cursor");
@@ -78,54 +62,54 @@ class EventsIT {
         assertThat(paged).isEqualTo(replayed.stream().map(e -> e.get("id")).toList());
         assertThat(page.get("last_event_id")).isEqualTo(replayed.get(replayed.size() - 1).get("id"));
 
-        List<Map<String, Object>> listed = events(ok(call(client, "parhelia_events_list",
+        List<Map<String, Object>> listed = events(ok(call(server.client(), "parhelia_events_list",
                 Map.of("task_id", id, "types", lifecycle))));
         assertThat(listed).extracting(e -> e.get("type")).containsExactly(
                 "task_completed", "container_exited", "task_running", "container_started", "task_starting", "task_created");
 
-        List<Map<String, Object>> containerEvents = events(ok(call(client, "parhelia_container_events",
+        List<Map<String, Object>> containerEvents = events(ok(call(server.client(), "parhelia_container_events",
                 Map.of("container_id", containerId))));
         assertThat(containerEvents).extracting(e -> e.get("type")).containsSubsequence("container_exited", "container_started");
         assertThat(containerEvents).allSatisfy(e -> assertThat(e.get("container_id")).isEqualTo(containerId));
-        assertThat(events(ok(call(client, "parhelia_container_events", Map.of("container_id", containerId,
+        assertThat(events(ok(call(server.client(), "parhelia_container_events", Map.of("container_id", containerId,
                 "type", "container_started"))))).extracting(e -> e.get("type")).containsExactly("container_started");
 
-        List<Map<String, Object>> combined = events(ok(call(client, "parhelia_events_list", Map.of("task_id", id,
+        List<Map<String, Object>> combined = events(ok(call(server.client(), "parhelia_events_list", Map.of("task_id", id,
                 "container_id", containerId, "types", List.of("container_exited", "task_completed"),
                 "fields", List.of("type", "container_id")))));
         assertThat(combined).containsExactly(Map.of("type", "container_exited", "container_id", containerId));
-        assertThat(events(ok(call(client, "parhelia_events_list", Map.of("task_id", id, "min_level", "warning"))))).isEmpty();
+        assertThat(events(ok(call(server.client(), "parhelia_events_list", Map.of("task_id", id, "min_level", "warning"))))).isEmpty();
     }
 
     @Test
     void unknownContainersTasksAndBadFiltersAreErrorsThatNameTheField() {
-        assertError(call(client, "parhelia_container_events", Map.of("container_id", "c-nope")), "container_id");
-        assertError(call(client, "parhelia_events_replay", Map.of("task_id", "task-nope")), "task_id");
-        assertError(call(client, "parhelia_events_replay", Map.of()), "task_id");
-        assertError(call(client, "parhelia_events_list", Map.of("since", "yesterday")), "since");
-        assertError(call(client, "parhelia_events_list", Map.of("types", List.of("no_such_type"))), "types");
-        assertError(call(client, "parhelia_events_list", Map.of("levels", List.of("info"), "min_level", "error")), "min_level");
-        assertError(call(client, "parhelia_events_list", Map.of("limit", 501)), "limit");
-        assertError(call(client, "parhelia_events_stream", Map.of("subscription_id", "sub-x", "timeout_seconds", 61)),
+        assertError(call(server.client(), "parhelia_container_events", Map.of("container_id", "c-nope")), "container_id");
+        assertError(call(server.client(), "parhelia_events_replay", Map.of("task_id", "task-nope")), "task_id");
+        assertError(call(server.client(), "parhelia_events_replay", Map.of()), "task_id");
+        assertError(call(server.client(), "parhelia_events_list", Map.of("since", "yesterday")), "since");
+        assertError(call(server.client(), "parhelia_events_list", Map.of("types", List.of("no_such_type"))), "types");
+        assertError(call(server.client(), "parhelia_events_list", Map.of("levels", List.of("info"), "min_level", "error")), "min_level");
+        assertError(call(server.client(), "parhelia_events_list", Map.of("limit", 501)), "limit");
+        assertError(call(server.client(), "parhelia_events_stream", Map.of("subscription_id", "sub-x", "timeout_seconds", 61)),
                 "timeout_seconds");
     }
 
     @Test
     void aStreamReturnsTheEventsOfATaskCreatedAfterSubscribingUntilItEnds() {
         String subscription = subscribe(Map.of("types", List.of("task_created", "task_running", "task_completed")));
-        String id = (String) task(call(client, "parhelia_task_create", Map.of("prompt", "sleep=0.5 watched"))).get("id");
+        String id = (String) task(call(server.client(), "parhelia_task_create", Map.of("prompt", "sleep=0.5 watched"))).get("id");
 
         List<Object> seen = new ArrayList<>();
         await().atMost(ENDS_WITHIN).until(() -> {
-            events(ok(call(client, "parhelia_events_stream", Map.of("subscription_id", subscription, "timeout_seconds", 5))))
+            events(ok(call(server.client(), "parhelia_events_stream", Map.of("subscription_id", subscription, "timeout_seconds", 5))))
                     .stream().filter(e -> id.equals(e.get("task_id"))).forEach(e -> seen.add(e.get("type")));
             return seen.contains("task_completed");
         });
         assertThat(seen).containsExactly("task_created", "task_running", "task_completed");
 
-        ok(call(client, "parhelia_events_unsubscribe", Map.of("subscription_id", subscription)));
-        assertError(call(client, "parhelia_events_stream", Map.of("subscription_id", subscription)), "subscription_id");
-        assertError(call(client, "parhelia_events_unsubscribe", Map.of("subscription_id", subscription)), "subscription_id");
+        ok(call(server.client(), "parhelia_events_unsubscribe", Map.of("subscription_id", subscription)));
+        assertError(call(server.client(), "parhelia_events_stream", Map.of("subscription_id", subscription)), "subscription_id");
+        assertError(call(server.client(), "parhelia_events_unsubscribe", Map.of("subscription_id", subscription)), "subscription_id");
     }
 
     @Test
@@ -133,10 +117,10 @@ class EventsIT {
         String subscription = subscribe(Map.of("types", List.of("orphan_terminated")));
         long started = System.nanoTime();
         CompletableFuture<Map<String, Object>> waiting = CompletableFuture.supplyAsync(() ->
-                ok(call(client, "parhelia_events_stream", Map.of("subscription_id", subscription, "timeout_seconds", 3))));
+                ok(call(server.client(), "parhelia_events_stream", Map.of("subscription_id", subscription, "timeout_seconds", 3))));
         awaitPending(subscription);
 
-        ok(call(client, "parhelia_events_list", Map.of("limit", 1)));
+        ok(call(server.client(), "parhelia_events_list", Map.of("limit", 1)));
         assertThat(waiting).as("another call on the same server is answered while the stream waits").isNotDone();
 
         Map<String, Object> result = waiting.get(10, TimeUnit.SECONDS);
@@ -148,12 +132,12 @@ class EventsIT {
 
     @Test
     void aStreamOnOneServerWakesWithinTwoHundredMillisOfAnEventWrittenByAnother() throws Exception {
-        McpSyncClient otherServer = fixture.client();
+        McpSyncClient otherServer = server.fixture().client();
         String subscription = subscribe(Map.of("types", List.of("task_created")));
         long started = System.nanoTime();
         CompletableFuture<Instant> returnedAt = new CompletableFuture<>();
         CompletableFuture<Map<String, Object>> waiting = CompletableFuture.supplyAsync(() -> {
-            Map<String, Object> result = ok(call(client, "parhelia_events_stream",
+            Map<String, Object> result = ok(call(server.client(), "parhelia_events_stream",
                     Map.of("subscription_id", subscription, "timeout_seconds", 30)));
             returnedAt.complete(Instant.now());
             return result;
@@ -172,29 +156,29 @@ class EventsIT {
 
     @Test
     void anExpiredSubscriptionIsAnErrorThatSaysToSubscribeAgain() {
-        Map<String, Object> subscribed = ok(call(client, "parhelia_events_subscribe", Map.of("ttl_seconds", 1)));
+        Map<String, Object> subscribed = ok(call(server.client(), "parhelia_events_subscribe", Map.of("ttl_seconds", 1)));
         Instant expiresAt = Instant.parse((String) subscribed.get("expires_at"));
         await().atMost(Duration.ofSeconds(5)).until(() -> Instant.now().isAfter(expiresAt.plusMillis(50)));
 
-        McpSchema.CallToolResult expired = call(client, "parhelia_events_stream",
+        McpSchema.CallToolResult expired = call(server.client(), "parhelia_events_stream",
                 Map.of("subscription_id", subscribed.get("subscription_id"), "timeout_seconds", 0));
         assertError(expired, "subscription_id");
         assertThat(expired.content().toString()).contains("parhelia_events_subscribe");
-        assertError(call(client, "parhelia_events_stream", Map.of("subscription_id", "sub-0123456789abcdef")),
+        assertError(call(server.client(), "parhelia_events_stream", Map.of("subscription_id", "sub-0123456789abcdef")),
                 "subscription_id");
     }
 
     // ---- helpers ----
 
     private static String subscribe(Map<String, Object> arguments) {
-        Map<String, Object> subscribed = ok(call(client, "parhelia_events_subscribe", arguments));
+        Map<String, Object> subscribed = ok(call(server.client(), "parhelia_events_subscribe", arguments));
         assertThat((String) subscribed.get("subscription_id")).startsWith("sub-");
         return (String) subscribed.get("subscription_id");
     }
 
     /** A read claims its subscription for its whole wait, which shows in the store as an expiry beyond the ttl. */
     private static void awaitPending(String subscription) {
-        await().atMost(Duration.ofSeconds(10)).until(() -> fixture.count("SELECT count(*) FROM event_subscriptions WHERE id = '"
+        await().atMost(Duration.ofSeconds(10)).until(() -> server.fixture().count("SELECT count(*) FROM event_subscriptions WHERE id = '"
                 + subscription + "' AND expires_at - last_used_at > ttl_seconds * 1000") == 1);
     }
 

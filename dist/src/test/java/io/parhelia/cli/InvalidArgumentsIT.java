@@ -6,17 +6,13 @@ import static io.parhelia.cli.ParheliaHomeFixture.task;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -24,21 +20,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Bad requests get an isError result naming the field or state and the next step, and change nothing. */
 class InvalidArgumentsIT {
 
-    @TempDir
-    static Path home;
-    static ParheliaHomeFixture fixture;
-    static McpSyncClient client;
-
-    @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        client = fixture.client();
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer();
 
     static Stream<Arguments> badCalls() {
         return Stream.of(
@@ -63,10 +46,10 @@ class InvalidArgumentsIT {
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("badCalls")
     void aBadCallNamesTheFieldAndChangesNothing(String tool, Map<String, Object> arguments, String field) throws Exception {
-        long tasksBefore = fixture.count("SELECT count(*) FROM tasks");
-        long eventsBefore = fixture.count("SELECT count(*) FROM events");
+        long tasksBefore = server.fixture().count("SELECT count(*) FROM tasks");
+        long eventsBefore = server.fixture().count("SELECT count(*) FROM events");
 
-        McpSchema.CallToolResult result = call(client, tool, arguments);
+        McpSchema.CallToolResult result = call(server.client(), tool, arguments);
 
         assertThat(result.isError()).isTrue();
         @SuppressWarnings("unchecked")
@@ -74,24 +57,24 @@ class InvalidArgumentsIT {
         assertThat(error.get("field")).isEqualTo(field);
         String text = ((McpSchema.TextContent) result.content().get(0)).text();
         assertThat(text).contains(field).doesNotContain("Exception").doesNotContain("\tat ");
-        assertThat(fixture.count("SELECT count(*) FROM tasks")).isEqualTo(tasksBefore);
-        assertThat(fixture.count("SELECT count(*) FROM events")).isEqualTo(eventsBefore);
+        assertThat(server.fixture().count("SELECT count(*) FROM tasks")).isEqualTo(tasksBefore);
+        assertThat(server.fixture().count("SELECT count(*) FROM events")).isEqualTo(eventsBefore);
     }
 
     @Test
     void cancellingAFinishedTaskSaysItsStateAndWhatToDo() throws Exception {
-        String id = (String) task(call(client, "parhelia_task_create", Map.of("prompt", "quick"))).get("id");
-        await().atMost(Duration.ofSeconds(30)).until(() -> task(call(client, "parhelia_task_show", Map.of("task_id", id))).get("status"), "completed"::equals);
-        long eventsBefore = fixture.count("SELECT count(*) FROM events");
+        String id = (String) task(call(server.client(), "parhelia_task_create", Map.of("prompt", "quick"))).get("id");
+        await().atMost(Duration.ofSeconds(30)).until(() -> task(call(server.client(), "parhelia_task_show", Map.of("task_id", id))).get("status"), "completed"::equals);
+        long eventsBefore = server.fixture().count("SELECT count(*) FROM events");
 
-        McpSchema.CallToolResult result = call(client, "parhelia_task_cancel", Map.of("task_id", id));
+        McpSchema.CallToolResult result = call(server.client(), "parhelia_task_cancel", Map.of("task_id", id));
 
         assertThat(result.isError()).isTrue();
         @SuppressWarnings("unchecked")
         Map<String, Object> error = (Map<String, Object>) structured(result).get("error");
         assertThat(error.get("code")).isEqualTo("invalid_state");
         assertThat((String) error.get("message")).contains("already completed").contains("parhelia_task_retry");
-        assertThat(fixture.count("SELECT count(*) FROM events")).isEqualTo(eventsBefore);
-        assertThat(task(call(client, "parhelia_task_show", Map.of("task_id", id))).get("status")).isEqualTo("completed");
+        assertThat(server.fixture().count("SELECT count(*) FROM events")).isEqualTo(eventsBefore);
+        assertThat(task(call(server.client(), "parhelia_task_show", Map.of("task_id", id))).get("status")).isEqualTo("completed");
     }
 }

@@ -8,40 +8,23 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpError;
 import io.modelcontextprotocol.spec.McpSchema;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Tasks as MCP resources: read them, and subscribe to hear when they change. */
 class ResourcesIT {
 
     private static final ObjectMapper json = new ObjectMapper();
 
-    @TempDir
-    static Path home;
-    static ParheliaHomeFixture fixture;
-    static McpSyncClient client;
     static final List<McpSchema.ResourceContents> updates = new CopyOnWriteArrayList<>();
-
-    @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        client = fixture.client(spec -> spec.resourcesUpdateConsumer(updates::addAll));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer(spec -> spec.resourcesUpdateConsumer(updates::addAll));
 
     private static String text(McpSchema.ReadResourceResult result) {
         return ((McpSchema.TextResourceContents) result.contents().get(0)).text();
@@ -49,28 +32,28 @@ class ResourcesIT {
 
     @Test
     void theTaskTemplatesAreListedAndReadable() throws Exception {
-        assertThat(client.listResourceTemplates().resourceTemplates()).extracting(McpSchema.ResourceTemplate::uriTemplate)
+        assertThat(server.client().listResourceTemplates().resourceTemplates()).extracting(McpSchema.ResourceTemplate::uriTemplate)
                 .containsExactlyInAnyOrder("parhelia://tasks/{task_id}", "parhelia://tasks/{task_id}/log");
-        String id = (String) task(call(client, "parhelia_task_create", Map.of("prompt", "read me", "wait_seconds", 30))).get("id");
+        String id = (String) task(call(server.client(), "parhelia_task_create", Map.of("prompt", "read me", "wait_seconds", 30))).get("id");
 
-        JsonNode taskJson = json.readTree(text(client.readResource(new McpSchema.ReadResourceRequest("parhelia://tasks/" + id))));
+        JsonNode taskJson = json.readTree(text(server.client().readResource(new McpSchema.ReadResourceRequest("parhelia://tasks/" + id))));
         assertThat(taskJson.get("id").asText()).isEqualTo(id);
         assertThat(taskJson.get("status").asText()).isEqualTo("completed");
-        assertThat(text(client.readResource(new McpSchema.ReadResourceRequest("parhelia://tasks/" + id + "/log"))))
+        assertThat(text(server.client().readResource(new McpSchema.ReadResourceRequest("parhelia://tasks/" + id + "/log"))))
                 .contains("[result success");
 
-        assertThatThrownBy(() -> client.readResource(new McpSchema.ReadResourceRequest("parhelia://tasks/task-000000000000")))
+        assertThatThrownBy(() -> server.client().readResource(new McpSchema.ReadResourceRequest("parhelia://tasks/task-000000000000")))
                 .isInstanceOfSatisfying(McpError.class, e -> assertThat(e.getJsonRpcError().code())
                         .isEqualTo(McpSchema.ErrorCodes.RESOURCE_NOT_FOUND));
     }
 
     @Test
     void aSubscriberHearsWhenTheTaskChangesAndItsLogGrows() throws Exception {
-        String id = (String) task(call(client, "parhelia_task_create", Map.of("prompt", "sleep=2 subscribe to me"))).get("id");
+        String id = (String) task(call(server.client(), "parhelia_task_create", Map.of("prompt", "sleep=2 subscribe to me"))).get("id");
         String taskUri = "parhelia://tasks/" + id;
         String logUri = taskUri + "/log";
-        client.subscribeResource(new McpSchema.SubscribeRequest(taskUri));
-        client.subscribeResource(new McpSchema.SubscribeRequest(logUri));
+        server.client().subscribeResource(new McpSchema.SubscribeRequest(taskUri));
+        server.client().subscribeResource(new McpSchema.SubscribeRequest(logUri));
 
         await().atMost(Duration.ofSeconds(30)).until(() -> updates.stream()
                 .filter(c -> c.uri().equals(taskUri))
@@ -79,7 +62,7 @@ class ResourcesIT {
         assertThat(updates).anyMatch(c -> c.uri().equals(logUri)
                 && ((McpSchema.TextResourceContents) c).text().contains("[result success"));
 
-        String other = (String) task(call(client, "parhelia_task_create", Map.of("prompt", "not subscribed", "wait_seconds", 30))).get("id");
+        String other = (String) task(call(server.client(), "parhelia_task_create", Map.of("prompt", "not subscribed", "wait_seconds", 30))).get("id");
         assertThat(updates).noneMatch(c -> c.uri().contains(other));
     }
 }

@@ -6,7 +6,6 @@ import static io.parhelia.cli.ParheliaHomeFixture.task;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,39 +16,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Tasks through the real `parhelia mcp-server` over stdio, driven by the SDK's own client. */
+/** Tasks through the real `parhelia mcp-server` over stdio, driven by the SDK's own server.client(). */
 class TaskLifecycleIT {
 
     private static final Duration ENDS_WITHIN = Duration.ofSeconds(30);
 
-    @TempDir
-    static Path home;
-    static ParheliaHomeFixture fixture;
-    static McpSyncClient client;
     static final List<McpSchema.ProgressNotification> progress = new CopyOnWriteArrayList<>();
-
-    @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        client = fixture.client(spec -> spec.progressConsumer(progress::add));
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        fixture.close();
-    }
+    @RegisterExtension
+    static final SharedServer server = new SharedServer(spec -> spec.progressConsumer(progress::add));
 
     static Map<String, Object> create(Map<String, Object> arguments) {
-        return task(call(client, "parhelia_task_create", arguments));
+        return task(call(server.client(), "parhelia_task_create", arguments));
     }
 
     static Map<String, Object> show(String id) {
-        return task(call(client, "parhelia_task_show", Map.of("task_id", id)));
+        return task(call(server.client(), "parhelia_task_show", Map.of("task_id", id)));
     }
 
     static Map<String, Object> awaitStatus(String id, String status) {
@@ -83,13 +67,13 @@ class TaskLifecycleIT {
         Path workspace = Path.of((String) done.get("workspace"));
         assertThat(Files.readString(workspace.resolve("result.txt"), StandardCharsets.UTF_8)).isEqualTo(prompt);
 
-        McpSchema.CallToolResult shown = call(client, "parhelia_task_show", Map.of("task_id", id));
+        McpSchema.CallToolResult shown = call(server.client(), "parhelia_task_show", Map.of("task_id", id));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> history = (List<Map<String, Object>>) structured(shown).get("history");
         assertThat(history).extracting(e -> e.get("type")).containsSubsequence(
                 "task_created", "task_starting", "container_started", "task_running", "container_exited", "task_completed");
 
-        Map<String, Object> logs = structured(call(client, "parhelia_task_logs", Map.of("task_id", id)));
+        Map<String, Object> logs = structured(call(server.client(), "parhelia_task_logs", Map.of("task_id", id)));
         assertThat(logs.get("complete")).isEqualTo(true);
         @SuppressWarnings("unchecked")
         List<String> lines = (List<String>) logs.get("lines");
@@ -97,7 +81,7 @@ class TaskLifecycleIT {
                 .anyMatch(l -> l.startsWith("[tool] Write"))
                 .anyMatch(l -> l.startsWith("[result success, cost $0.75, turns 3]"));
 
-        Map<String, Object> raw = structured(call(client, "parhelia_task_logs",
+        Map<String, Object> raw = structured(call(server.client(), "parhelia_task_logs",
                 Map.of("task_id", id, "offset", 0, "format", "raw")));
         @SuppressWarnings("unchecked")
         List<String> rawLines = (List<String>) raw.get("lines");
@@ -107,7 +91,7 @@ class TaskLifecycleIT {
 
     @Test
     void waitSecondsReturnsTheEndedTaskAndReportsProgress() {
-        McpSchema.CallToolResult result = client.callTool(McpSchema.CallToolRequest.builder("parhelia_task_create")
+        McpSchema.CallToolResult result = server.client().callTool(McpSchema.CallToolRequest.builder("parhelia_task_create")
                 .arguments(Map.of("prompt", "sleep=1 take a moment", "wait_seconds", 30))
                 .progressToken("wait-test").build());
         Map<String, Object> ended = task(result);
@@ -128,20 +112,20 @@ class TaskLifecycleIT {
     @Test
     void cancelStopsTheAgentAndItsChildren() throws Exception {
         String id = (String) create(Map.of("prompt", "sleep=300 spawn-child run long")).get("id");
-        long pid = fixture.agentPid(id);
-        assertThat(fixture.tmuxSessionExists(id)).isTrue();
+        long pid = server.fixture().agentPid(id);
+        assertThat(server.fixture().tmuxSessionExists(id)).isTrue();
         // The runner, the agent, its tee and the child it spawned.
         await().atMost(Duration.ofSeconds(10)).until(() -> descendants(pid).size() >= 3);
         List<ProcessHandle> tree = descendants(pid);
 
-        Map<String, Object> cancelled = task(call(client, "parhelia_task_cancel", Map.of("task_id", id, "reason", "not needed")));
+        Map<String, Object> cancelled = task(call(server.client(), "parhelia_task_cancel", Map.of("task_id", id, "reason", "not needed")));
         assertThat(cancelled.get("status")).isEqualTo("cancelled");
         assertThat(cancelled.get("status_reason")).isEqualTo("not needed");
         await().atMost(Duration.ofSeconds(10)).until(() -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), alive -> !alive);
-        assertThat(fixture.tmuxSessionExists(id)).isFalse();
+        assertThat(server.fixture().tmuxSessionExists(id)).isFalse();
         await().atMost(Duration.ofSeconds(10)).until(() -> tree.stream().noneMatch(ProcessHandle::isAlive));
 
-        McpSchema.CallToolResult again = call(client, "parhelia_task_cancel", Map.of("task_id", id));
+        McpSchema.CallToolResult again = call(server.client(), "parhelia_task_cancel", Map.of("task_id", id));
         assertThat(again.isError()).isTrue();
         assertThat(structured(again).toString()).contains("already cancelled").contains("parhelia_task_retry");
     }
@@ -151,7 +135,7 @@ class TaskLifecycleIT {
         String first = (String) create(Map.of("prompt", "exit=2 first try")).get("id");
         awaitStatus(first, "failed");
 
-        McpSchema.CallToolResult retried = call(client, "parhelia_task_retry", Map.of("task_id", first, "prompt", "cost=0.2 second try"));
+        McpSchema.CallToolResult retried = call(server.client(), "parhelia_task_retry", Map.of("task_id", first, "prompt", "cost=0.2 second try"));
         Map<String, Object> second = task(retried);
         assertThat(structured(retried).get("previous_task_id")).isEqualTo(first);
         assertThat(second.get("attempt")).isEqualTo(2);
@@ -161,7 +145,7 @@ class TaskLifecycleIT {
         assertThat(done.get("cost_usd")).isEqualTo(0.2);
 
         @SuppressWarnings("unchecked")
-        List<Map<String, Object>> attempts = (List<Map<String, Object>>) structured(call(client, "parhelia_task_list",
+        List<Map<String, Object>> attempts = (List<Map<String, Object>>) structured(call(server.client(), "parhelia_task_list",
                 Map.of("root_task_id", first))).get("tasks");
         assertThat(attempts).extracting(t -> t.get("id")).containsExactly(second.get("id"), first);
         assertThat(show(first).get("status")).as("the old attempt stays as it was").isEqualTo("failed");
@@ -170,7 +154,7 @@ class TaskLifecycleIT {
     @Test
     void aTaskPastItsTimeoutIsStoppedAndEndsTimedOut() throws Exception {
         String id = (String) create(Map.of("prompt", "sleep=300 hang", "timeout_seconds", 2)).get("id");
-        long pid = fixture.agentPid(id);
+        long pid = server.fixture().agentPid(id);
         // task_list does not look at agents itself, so this waits on the reconciler.
         await().atMost(ENDS_WITHIN).until(() -> listStatus(id), "timed_out"::equals);
         assertThat(show(id).get("status_reason")).asString().contains("timeout of 2 s");
@@ -187,7 +171,7 @@ class TaskLifecycleIT {
         int pages = 0;
         do {
             Map<String, Object> args = cursor == null ? Map.of("limit", 2) : Map.of("limit", 2, "cursor", cursor);
-            Map<String, Object> page = structured(call(client, "parhelia_task_list", args));
+            Map<String, Object> page = structured(call(server.client(), "parhelia_task_list", args));
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> tasks = (List<Map<String, Object>>) page.get("tasks");
             assertThat(tasks).hasSizeLessThanOrEqualTo(2);
@@ -198,7 +182,7 @@ class TaskLifecycleIT {
         assertThat(seen).hasSizeGreaterThanOrEqualTo(3);
         assertThat(pages).isGreaterThanOrEqualTo(2);
 
-        Map<String, Object> projected = structured(call(client, "parhelia_task_list", Map.of("limit", 1, "fields", List.of("id", "status"))));
+        Map<String, Object> projected = structured(call(server.client(), "parhelia_task_list", Map.of("limit", 1, "fields", List.of("id", "status"))));
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> one = (List<Map<String, Object>>) projected.get("tasks");
         assertThat(one.get(0)).containsOnlyKeys("id", "status");
@@ -210,7 +194,7 @@ class TaskLifecycleIT {
 
     @SuppressWarnings("unchecked")
     private static Object listStatus(String id) {
-        List<Map<String, Object>> tasks = (List<Map<String, Object>>) structured(call(client, "parhelia_task_list",
+        List<Map<String, Object>> tasks = (List<Map<String, Object>>) structured(call(server.client(), "parhelia_task_list",
                 Map.of("limit", 200, "fields", List.of("id", "status")))).get("tasks");
         return tasks.stream().filter(t -> id.equals(t.get("id"))).findFirst().map(t -> t.get("status")).orElse(null);
     }
