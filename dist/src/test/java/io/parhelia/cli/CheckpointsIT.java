@@ -101,38 +101,28 @@ class CheckpointsIT {
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void aCorruptedBlobIsRefusedOverMcp() throws Exception {
-        String taskId = (String) awaitStatus((String) task(call(server.client(), "parhelia_task_create",
-                Map.of("prompt", "write=data.txt precious"))).get("id"), "completed").get("id");
-        Map<String, Object> cp = (Map<String, Object>) structured(call(server.client(), "parhelia_checkpoint_create",
-                Map.of("task_id", taskId))).get("checkpoint");
-        Path blobs = server.home().resolve("checkpoints/blobs");
+        Object checkpointId = checkpointOfFinishedTask("write=data.txt precious");
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
                 .digest("write=data.txt precious".getBytes(StandardCharsets.UTF_8)));
-        Path blob = blobs.resolve(sha.substring(0, 2)).resolve(sha);
-        Files.writeString(blob, "tampered");
-        McpSchema.CallToolResult refused = call(server.client(), "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
+        Files.writeString(blobs().path(sha), "tampered");
+        McpSchema.CallToolResult refused = call(server.client(), "parhelia_checkpoint_restore", Map.of("checkpoint_id", checkpointId));
         assertThat(refused.isError()).isTrue();
         assertThat(refused.content().toString()).contains("corrupted").contains(sha);
     }
 
     @Test
-    @SuppressWarnings("unchecked")
     void aManifestWhosePathsEscapeTheWorkspaceIsRefusedOverMcpAndNothingIsWritten() throws Exception {
-        String taskId = (String) awaitStatus((String) task(call(server.client(), "parhelia_task_create",
-                Map.of("prompt", "write=data.txt harmless"))).get("id"), "completed").get("id");
-        Map<String, Object> cp = (Map<String, Object>) structured(call(server.client(), "parhelia_checkpoint_create",
-                Map.of("task_id", taskId))).get("checkpoint");
+        Object checkpointId = checkpointOfFinishedTask("write=data.txt harmless");
         // Swap the checkpoint's manifest for one that writes outside the workspace, as a tampered store would.
-        BlobStore blobs = new BlobStore(server.home().resolve("checkpoints/blobs"));
+        BlobStore blobs = blobs();
         String content = blobs.putBytes("escaped".getBytes(StandardCharsets.UTF_8)).sha256();
         String manifest = blobs.putBytes(new Manifest(List.of(
                 new ManifestEntry("../../escaped.txt", ManifestEntry.Type.FILE, false, 7, content, null))).canonicalBytes()).sha256();
-        server.fixture().execute("UPDATE checkpoints SET manifest_sha256 = '" + manifest + "' WHERE id = '" + cp.get("id") + "'");
+        server.fixture().execute("UPDATE checkpoints SET manifest_sha256 = '" + manifest + "' WHERE id = '" + checkpointId + "'");
         long tasksBefore = server.fixture().count("SELECT count(*) FROM tasks");
 
-        McpSchema.CallToolResult refused = call(server.client(), "parhelia_checkpoint_restore", Map.of("checkpoint_id", cp.get("id")));
+        McpSchema.CallToolResult refused = call(server.client(), "parhelia_checkpoint_restore", Map.of("checkpoint_id", checkpointId));
 
         assertThat(refused.isError()).isTrue();
         assertThat(refused.content().toString()).contains("../../escaped.txt");
@@ -140,5 +130,18 @@ class CheckpointsIT {
         try (Stream<Path> everywhere = Files.walk(server.home())) {
             assertThat(everywhere.filter(p -> p.getFileName().toString().equals("escaped.txt"))).isEmpty();
         }
+    }
+
+    /** A manual checkpoint of a task that ran to completion with this prompt; returns its id. */
+    @SuppressWarnings("unchecked")
+    private static Object checkpointOfFinishedTask(String prompt) {
+        String taskId = (String) awaitStatus((String) task(call(server.client(), "parhelia_task_create",
+                Map.of("prompt", prompt))).get("id"), "completed").get("id");
+        return ((Map<String, Object>) structured(call(server.client(), "parhelia_checkpoint_create",
+                Map.of("task_id", taskId))).get("checkpoint")).get("id");
+    }
+
+    private static BlobStore blobs() {
+        return new BlobStore(server.home().resolve("checkpoints/blobs"));
     }
 }

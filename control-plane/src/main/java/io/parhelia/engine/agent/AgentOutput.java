@@ -39,9 +39,4 @@ public record AgentOutput(
         int assistantMessages,
         int toolUses,
         String lastAssistantText) {
-
-    /** Whether the final result line has been seen. */
-    public boolean hasResult() {
-        return isError != null;
-    }
 }

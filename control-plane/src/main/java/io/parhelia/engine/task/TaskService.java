@@ -447,8 +447,18 @@ public final class TaskService {
         }
     }
 
-    /** A liveness check found the agent: healthy again, with an event when it was not. */
+    /**
+     * A liveness check found the agent: healthy again, with an event when it was not. A healthy
+     * container seen within the last interval is left as it is, so that show and wait, which
+     * refresh often, do not write each time.
+     */
     private void recordSighting(Task task, Container container, Instant now) {
+        boolean unchanged = container.health() == Container.Health.HEALTHY && container.consecutiveMisses() == 0
+                && container.missingSince() == null && container.lastSeenAt() != null
+                && container.lastSeenAt().plusSeconds(config.reconciler().intervalSeconds()).isAfter(now);
+        if (unchanged) {
+            return;
+        }
         db.write(c -> {
             containers.recordLiveness(c, container.id(), Container.Health.HEALTHY, 0, now, now);
             Subject subject = Subject.container(task.owner(), task.id(), container.id());

@@ -37,7 +37,7 @@ class StreamJsonParserTest {
         assertThat(output.model()).isEqualTo("claude-sonnet-4-5-20250929");
         assertThat(output.resultSubtype()).isEqualTo("success");
         assertThat(output.isError()).isFalse();
-        assertThat(output.hasResult()).isTrue();
+        assertThat(output.isError()).as("the result line was read").isNotNull();
         assertThat(output.resultText()).isEqualTo("I created `hello.py`.\nIt prints \"hello\".");
         assertThat(output.totalCostUsd()).isEqualTo(new BigDecimal("0.04123455"));
         assertThat(output.inputTokens()).isEqualTo(12);
@@ -58,7 +58,7 @@ class StreamJsonParserTest {
 
         AgentOutput output = parser.output();
 
-        assertThat(output.hasResult()).isFalse();
+        assertThat(output.isError()).as("no result line yet").isNull();
         assertThat(output.isError()).isNull();
         assertThat(output.resultText()).isNull();
         assertThat(output.resultSubtype()).isNull();

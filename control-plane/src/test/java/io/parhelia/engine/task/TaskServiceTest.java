@@ -28,6 +28,7 @@ import java.nio.file.Path;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -520,6 +521,23 @@ class TaskServiceTest {
 
         assertThat(tasks.stopLeftovers()).isEmpty();
         assertThat(runtime.stopCalls.get()).isEqualTo(2);
+    }
+
+    @Test
+    void aHealthyAgentSeenAgainWithinTheIntervalIsNotWrittenAgain() throws Exception {
+        MutableClock clock = MutableClock.startingNow();
+        TaskService tasks = service(local, clock);
+        Task running = tasks.create(NewTask.ofPrompt("sleep=300 stay"), ALICE);
+        Instant firstSeen = tasks.container(running.id()).orElseThrow().lastSeenAt();
+
+        clock.advance(Duration.ofSeconds(1));
+        tasks.refresh(running.id());
+        assertThat(tasks.container(running.id()).orElseThrow().lastSeenAt()).isEqualTo(firstSeen);
+
+        clock.advance(Duration.ofSeconds(config.reconciler().intervalSeconds()));
+        tasks.refresh(running.id());
+        assertThat(tasks.container(running.id()).orElseThrow().lastSeenAt()).isAfter(firstSeen);
+        tasks.cancel(running.id(), null, ALICE);
     }
 
     @Test
