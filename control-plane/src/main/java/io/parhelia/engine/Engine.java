@@ -12,6 +12,7 @@ import io.parhelia.engine.health.HealthService;
 import io.parhelia.engine.reconcile.Lease;
 import io.parhelia.engine.reconcile.Reconciler;
 import io.parhelia.engine.runtime.AgentRuntime;
+import io.parhelia.engine.runtime.AgentRuntimeProvider;
 import io.parhelia.engine.runtime.LocalRuntime;
 import io.parhelia.engine.store.Database;
 import io.parhelia.engine.task.ContainerService;
@@ -19,8 +20,11 @@ import io.parhelia.engine.task.TaskService;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.ServiceLoader;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -62,8 +66,18 @@ public final class Engine implements AutoCloseable {
         return new Engine(config, database, Clock.systemUTC());
     }
 
-    /** The runtimes the configuration asks for. */
+    /** The local runtime, then every runtime module on the classpath, by name. */
     public static List<AgentRuntime> runtimes(ParheliaConfig config) {
+        List<AgentRuntime> runtimes = new ArrayList<>();
+        runtimes.add(localRuntime(config));
+        ServiceLoader.load(AgentRuntimeProvider.class).stream()
+                .map(ServiceLoader.Provider::get)
+                .sorted(Comparator.comparing(AgentRuntimeProvider::name))
+                .forEach(provider -> runtimes.add(provider.create(config)));
+        return List.copyOf(runtimes);
+    }
+
+    private static AgentRuntime localRuntime(ParheliaConfig config) {
         ParheliaConfig.Runtime.Local local = config.runtime().local();
         LocalRuntime.Mode mode;
         try {
@@ -72,8 +86,8 @@ public final class Engine implements AutoCloseable {
             throw new ConfigException("runtime.local.mode must be auto, tmux or setsid, got '" + local.mode() + "'");
         }
         try {
-            return List.of(new LocalRuntime(config.paths().runs(), LocalRuntime.Options.defaults().withMode(mode)
-                    .withTmuxSocket(local.tmuxSocket().isBlank() ? null : local.tmuxSocket())));
+            return new LocalRuntime(config.paths().runs(), LocalRuntime.Options.defaults().withMode(mode)
+                    .withTmuxSocket(local.tmuxSocket().isBlank() ? null : local.tmuxSocket()));
         } catch (IllegalArgumentException e) {
             throw new ConfigException("runtime.local.tmux_socket: " + e.getMessage());
         }

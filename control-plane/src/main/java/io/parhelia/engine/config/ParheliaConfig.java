@@ -6,7 +6,7 @@ import java.util.Map;
 
 /** The resolved configuration; see {@code defaults.toml} for what each key means. */
 public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler reconciler, Events events, Budget budget,
-                             Runtime runtime, Checkpoints checkpoints) {
+                             Runtime runtime, Checkpoints checkpoints, Http http) {
 
     public record Agent(List<String> command, List<String> resumeArgs, int maxTurns) {
         public Agent {
@@ -40,8 +40,25 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
         }
     }
 
-    public record Runtime(Local local) {
+    public record Runtime(Local local, Podman podman, Kubernetes kubernetes) {
         public record Local(String mode, String tmuxSocket) {
+        }
+
+        /**
+         * @param endpoint   the Docker Engine API to use ({@code unix:///path} or {@code tcp://host:port}); empty
+         *                   means {@code $DOCKER_HOST} when it answers, else a Podman service Parhelia starts
+         * @param ociRuntime the OCI runtime a Podman service started by Parhelia uses; empty for Podman's default
+         * @param image      the agent image
+         */
+        public record Podman(String endpoint, String ociRuntime, String image) {
+        }
+
+        /**
+         * @param context   the kubeconfig context; empty for the current one, or the in-cluster service account
+         * @param namespace where agent Pods are created
+         * @param image     the agent image
+         */
+        public record Kubernetes(String context, String namespace, String image) {
         }
     }
 
@@ -52,6 +69,28 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
     public record Checkpoints(double periodicMinutes, int keepPerTask, List<String> exclude) {
         public Checkpoints {
             exclude = List.copyOf(exclude);
+        }
+    }
+
+    /**
+     * The Streamable HTTP server ({@code parhelia mcp-server --transport http}); its flags override these.
+     *
+     * @param host                  the address to bind
+     * @param allowedHosts          Host header values accepted besides the bound address and loopback names
+     *                              (a {@code :*} suffix allows any port)
+     * @param allowedOrigins        Origin header values accepted besides loopback origins; requests without
+     *                              an Origin (non-browser clients) are accepted
+     * @param maxRequestBytes       a larger POST body gets 413
+     * @param sessionIdleSeconds    an MCP session unused for this long is closed and its id answers 404
+     * @param keepAliveSeconds      how often open SSE streams get a keep-alive; 0 turns them off
+     * @param shutdownGraceSeconds  how long calls in flight may take to finish on SIGTERM
+     */
+    public record Http(String host, int port, List<String> allowedHosts, List<String> allowedOrigins,
+                       long maxRequestBytes, long sessionIdleSeconds, long keepAliveSeconds,
+                       long shutdownGraceSeconds) {
+        public Http {
+            allowedHosts = List.copyOf(allowedHosts);
+            allowedOrigins = List.copyOf(allowedOrigins);
         }
     }
 

@@ -240,13 +240,13 @@ class ConfigLoaderTest {
     @Test
     void unknownTableInTheConfigFileIsNamed() throws IOException {
         configFile("""
-                [runtime.podman]
+                [runtime.firecracker]
                 socket = "x"
                 """);
 
         assertThatThrownBy(() -> load(Map.of(), Map.of()))
                 .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("'runtime.podman'");
+                .hasMessageContaining("'runtime.firecracker'");
     }
 
     @Test
