@@ -4,6 +4,7 @@ import io.parhelia.engine.config.ParheliaConfig;
 import io.parhelia.engine.event.EventLog;
 import io.parhelia.engine.event.EventLog.Subject;
 import io.parhelia.engine.event.EventType;
+import io.parhelia.engine.runtime.AgentRuntime;
 import io.parhelia.engine.store.Database;
 import io.parhelia.engine.task.Container;
 import io.parhelia.engine.task.EngineException;
@@ -96,7 +97,7 @@ public final class CheckpointService implements TaskListener {
         List<String> taken = new ArrayList<>();
         for (String id : tasks.activeTaskIds()) {
             Task task = tasks.get(id, SYSTEM);
-            if (task.status() != TaskStatus.RUNNING || task.startedAt() == null) {
+            if (task.status() != TaskStatus.RUNNING || task.startedAt() == null || !workspaceIsLocal(task)) {
                 continue;
             }
             Instant last = db.read(c -> store.list(c, id, null, null, 1)).stream().findFirst()
@@ -127,7 +128,11 @@ public final class CheckpointService implements TaskListener {
         }
     }
 
+    /** Tasks whose workspace is not on this machine have no checkpoints: nothing here to take them of. */
     private void quietly(Task task, Trigger trigger) {
+        if (!workspaceIsLocal(task)) {
+            return;
+        }
         try {
             take(task, trigger, null);
         } catch (RuntimeException e) {
@@ -137,7 +142,19 @@ public final class CheckpointService implements TaskListener {
 
     /** A manual checkpoint of a task the viewer can see. */
     public Checkpoint create(String taskId, String label, Viewer viewer) {
-        return take(tasks.show(taskId, viewer), Trigger.MANUAL, label);
+        Task task = tasks.show(taskId, viewer);
+        if (!workspaceIsLocal(task)) {
+            throw new EngineException(EngineException.Reason.INVALID_STATE, "task_id", "task " + taskId + " runs in the "
+                    + task.runtime() + " runtime, whose workspace is inside the agent's container away from this server, "
+                    + "so Parhelia cannot checkpoint it; have the agent commit and push its work to a branch instead");
+        }
+        return take(task, Trigger.MANUAL, label);
+    }
+
+    /** A task whose runtime this server lacks is taken to be local: its workspace path is all there is to go on. */
+    private boolean workspaceIsLocal(Task task) {
+        AgentRuntime runtime = tasks.runtimes().get(task.runtime());
+        return runtime == null || runtime.workspaceIsLocal();
     }
 
     private Checkpoint take(Task task, Trigger trigger, String label) {

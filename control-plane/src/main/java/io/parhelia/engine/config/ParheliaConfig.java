@@ -54,11 +54,22 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
         }
 
         /**
-         * @param context   the kubeconfig context; empty for the current one, or the in-cluster service account
-         * @param namespace where agent Pods are created
-         * @param image     the agent image
+         * @param enabled         whether Parhelia uses a cluster at all; off, it never contacts one
+         * @param context         the kubeconfig context; empty for the current one, or the in-cluster service account
+         * @param namespace       where agent Pods are created
+         * @param image           the agent image
+         * @param imagePullPolicy Always, IfNotPresent or Never, for both images
+         * @param gitImage        the image whose git clones the workspace; empty for the agent image
+         * @param agentSecret     a Secret in the namespace whose keys become the agent's environment; empty for none
+         * @param gpuNodeLabel    the node label that names a node's GPU model; empty to schedule GPU Pods on any GPU node
+         * @param gpuNodeValues   that label's value for each GPU type a task may ask for
          */
-        public record Kubernetes(String context, String namespace, String image) {
+        public record Kubernetes(boolean enabled, String context, String namespace, String image, String imagePullPolicy,
+                                 String gitImage, String agentSecret, String gpuNodeLabel,
+                                 Map<String, String> gpuNodeValues) {
+            public Kubernetes {
+                gpuNodeValues = Map.copyOf(gpuNodeValues);
+            }
         }
     }
 

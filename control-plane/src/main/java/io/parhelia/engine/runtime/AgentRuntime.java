@@ -16,6 +16,15 @@ public interface AgentRuntime {
     Availability availability();
 
     /**
+     * Whether an agent's workspace is the directory {@link LaunchSpec#workspace()} on this machine.
+     * When it is not (the agent works inside a Pod elsewhere), Parhelia cannot checkpoint or compare
+     * it, and a task cannot be given an existing directory of this machine to work in.
+     */
+    default boolean workspaceIsLocal() {
+        return true;
+    }
+
+    /**
      * Starts the agent and returns once its process exists. Preparing the workspace (a clone) may
      * still be under way inside the agent's launch; its failure shows up as the agent's exit.
      */

@@ -204,6 +204,10 @@ public final class TaskService {
             throw EngineException.invalid("working_directory",
                     "give either repo (cloned into a fresh workspace) or working_directory (an existing directory), not both");
         }
+        if (r.workingDirectory() != null && !runtime.workspaceIsLocal()) {
+            throw EngineException.invalid("working_directory", "the " + runtimeName + " runtime runs agents away from "
+                    + "this machine, so they cannot work in one of its directories; give repo to clone instead");
+        }
         if (runtimeName.equals("local") && Diagnostics.findExecutable(agent.executable()) == null) {
             throw new EngineException(EngineException.Reason.RUNTIME_UNAVAILABLE, null, "the agent command '"
                     + agent.executable() + "' is not on PATH; install it (for Claude Code: npm install -g @anthropic-ai/claude-code)"

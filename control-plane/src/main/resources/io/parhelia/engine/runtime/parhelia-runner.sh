@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one Parhelia agent. LocalRuntime starts it as `bash parhelia-runner.sh RUN_DIR` in the task's
-# workspace, inside a detached tmux session or a new setsid session, so it outlives the server.
+# workspace, inside a detached tmux session or a new setsid session, so it outlives the server. The
+# kubernetes runtime's Pods run it too, in tmux (see parhelia-pod-entry.sh there), without a clone file.
 #
 # Reads from RUN_DIR (all written by LocalRuntime, NUL-separated, never parsed by a shell):
 #   argv   the agent command, one element per NUL
