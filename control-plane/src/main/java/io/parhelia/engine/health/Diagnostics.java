@@ -51,9 +51,22 @@ public final class Diagnostics {
         checks.add(diskSpace(config.home()));
         checks.add(store(config.paths().database()));
         for (AgentRuntime runtime : runtimes) {
-            checks.add(runtime(runtime));
+            checks.add(runtime(runtime, config.tasks().defaultRuntime()));
         }
         return checks;
+    }
+
+    /**
+     * Every runtime says whether it can start agents and why not; only the default runtime's failure
+     * is a fault, since tasks use the others only when they ask for them (and are refused, with this reason).
+     */
+    public static Check runtime(AgentRuntime runtime, String defaultRuntime) {
+        if (runtime.name().equals(defaultRuntime)) {
+            return runtime(runtime);
+        }
+        Availability a = runtime.availability();
+        return Check.pass("runtime " + runtime.name(), a.usable() ? a.detail()
+                : "not usable, so tasks asking for it are refused: " + a.detail());
     }
 
     private static Check java() {

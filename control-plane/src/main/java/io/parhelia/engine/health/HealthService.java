@@ -27,12 +27,30 @@ public final class HealthService {
         this.clock = clock;
     }
 
+    /**
+     * Whether this process can take work now: the store answers and the default runtime can start
+     * agents. Cheaper than {@link #report()}, for load-balancer probes that ask every few seconds.
+     */
+    public List<Check> readiness() {
+        List<Check> checks = new ArrayList<>();
+        try {
+            checks.add(Check.pass("store", "schema version " + db.schemaVersion()));
+        } catch (RuntimeException e) {
+            checks.add(Check.fail("store", "the store does not answer: " + e.getMessage(), "run parhelia doctor"));
+        }
+        AgentRuntime runtime = tasks.runtimes().get(config.tasks().defaultRuntime());
+        checks.add(runtime != null ? Diagnostics.runtime(runtime)
+                : Check.fail("runtime " + config.tasks().defaultRuntime(), "tasks.default_runtime names no runtime",
+                "set tasks.default_runtime to one of " + tasks.runtimes().keySet()));
+        return checks;
+    }
+
     public HealthReport report() {
         List<Check> checks = new ArrayList<>();
         Check store = Diagnostics.store(db);
         checks.add(store);
         for (AgentRuntime runtime : tasks.runtimes().values()) {
-            checks.add(Diagnostics.runtime(runtime));
+            checks.add(Diagnostics.runtime(runtime, config.tasks().defaultRuntime()));
         }
         checks.add(Diagnostics.agentCommand(config));
         checks.add(Diagnostics.diskSpace(config.home()));

@@ -1,0 +1,264 @@
+package io.parhelia.http;
+
+import io.modelcontextprotocol.common.McpTransportContext;
+import io.modelcontextprotocol.server.McpTransportContextExtractor;
+import io.modelcontextprotocol.server.transport.HttpServletStreamableServerTransportProvider;
+import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.http.HttpVersion;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An MCP server over Streamable HTTP on Jetty: the SDK's servlet transport at {@code /mcp} behind
+ * {@link RequestGuard}, plus {@code /healthz} and {@code /readyz}. Whatever MCP server is bound to
+ * the transport (Parhelia's, or a test fixture) is served through exactly this code.
+ */
+public final class McpHttpServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(McpHttpServer.class);
+
+    public static final String MCP_PATH = "/mcp";
+
+    private final HttpSettings settings;
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final HttpServletStreamableServerTransportProvider transport;
+    private final CallTracker calls;
+    private boolean stopped;
+    private int boundPort = -1;
+
+    private McpHttpServer(Builder builder) {
+        this.settings = builder.settings;
+        this.calls = new CallTracker();
+        this.transport = HttpServletStreamableServerTransportProvider.builder()
+                .mcpEndpoint(MCP_PATH)
+                .maxRequestSize((int) settings.maxRequestBytes())
+                .keepAliveInterval(settings.keepAlive().isZero() ? null : settings.keepAlive())
+                // The SDK closes a session with no open stream that saw no request during a whole interval,
+                // so an unused session goes after between one and two intervals: never before the idle time.
+                .sessionSweepInterval(settings.sessionIdle())
+                .contextExtractor(builder.contextExtractor)
+                .build();
+        builder.binder.accept(transport);
+
+        QueuedThreadPool threads = new QueuedThreadPool(builder.maxThreads);
+        threads.setName("parhelia-http");
+        this.jetty = new Server(threads);
+        this.connector = connector(jetty, settings);
+        jetty.addConnector(connector);
+
+        ServletContextHandler context = new ServletContextHandler();
+        context.setContextPath("/");
+        HostPolicy hosts = new HostPolicy(settings.host(), settings.allowedHosts(), settings.allowedOrigins());
+        addFilter(context, new RequestGuard(hosts, settings.maxRequestBytes(), transport.protocolVersions(), calls), MCP_PATH);
+        builder.filters.forEach(f -> addFilter(context, f.filter(), f.path()));
+        ServletHolder mcp = new ServletHolder("mcp", transport);
+        mcp.setAsyncSupported(true);
+        context.addServlet(mcp, MCP_PATH);
+        context.addServlet(new ServletHolder("healthz", ProbeServlet.liveness()), "/healthz");
+        context.addServlet(new ServletHolder("readyz", ProbeServlet.readiness(builder.readiness, calls)), "/readyz");
+        builder.servlets.forEach((path, servlet) -> context.addServlet(new ServletHolder(servlet), path));
+        context.setErrorHandler(new JsonErrorHandler());
+        jetty.setErrorHandler(new JsonErrorHandler());
+        jetty.setHandler(context);
+    }
+
+    public static Builder builder(HttpSettings settings) {
+        return new Builder(settings);
+    }
+
+    private static ServerConnector connector(Server jetty, HttpSettings settings) {
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        ServerConnector connector;
+        if (settings.tls() != null) {
+            http.addCustomizer(new SecureRequestCustomizer(false));
+            connector = new ServerConnector(jetty,
+                    new SslConnectionFactory(TlsContexts.serverContext(settings.tls()), HttpVersion.HTTP_1_1.asString()),
+                    new HttpConnectionFactory(http));
+        } else {
+            connector = new ServerConnector(jetty, new HttpConnectionFactory(http));
+        }
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        // An event stream with nothing to say must outlive the gap between keep-alives.
+        Duration idle = settings.keepAlive().isZero() ? settings.sessionIdle() : settings.keepAlive().multipliedBy(2).plusSeconds(5);
+        connector.setIdleTimeout(idle.toMillis());
+        return connector;
+    }
+
+    private static void addFilter(ServletContextHandler context, Filter filter, String path) {
+        FilterHolder holder = new FilterHolder(filter);
+        holder.setAsyncSupported(true);
+        context.addFilter(holder, path, EnumSet.of(DispatcherType.REQUEST));
+    }
+
+    /** Binds the port and starts serving; refuses plain HTTP off loopback unless explicitly allowed. */
+    public McpHttpServer start() throws Exception {
+        boolean loopback = isLoopback(settings.host());
+        if (!loopback && settings.tls() == null) {
+            if (!settings.allowInsecureHttp()) {
+                throw new IllegalArgumentException("refusing plain HTTP on " + settings.host() + ", which is not a loopback address: "
+                        + "give --tls-cert and --tls-key (PEM) or --tls-keystore (PKCS12), or, behind a proxy that terminates TLS, "
+                        + "--allow-insecure-http");
+            }
+            log.warn("serving plain HTTP on non-loopback address {} (--allow-insecure-http): "
+                    + "only safe behind a proxy that terminates TLS", settings.host());
+        }
+        jetty.start();
+        boundPort = connector.getLocalPort();
+        log.info("serving MCP at {} (probes at /healthz and /readyz)", uri());
+        return this;
+    }
+
+    /** The port bound (also after a stop); useful when the settings asked for port 0. */
+    public int port() {
+        return boundPort;
+    }
+
+    /** The MCP endpoint's URL as a local client reaches it. */
+    public URI uri() {
+        String host = settings.host();
+        if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+            host = "127.0.0.1";
+        } else if (host.contains(":") && !host.startsWith("[")) {
+            host = "[" + host + "]";
+        }
+        return URI.create((settings.tls() != null ? "https" : "http") + "://" + host + ":" + port() + MCP_PATH);
+    }
+
+    /** Requests (not listening streams) in flight now. */
+    public int callsInFlight() {
+        return calls.inFlight();
+    }
+
+    /**
+     * Stops gracefully: no new connections or requests from now on (503 on connections already
+     * open), calls in flight get the shutdown grace to finish, then sessions are closed and the
+     * server stops. Idempotent.
+     *
+     * @return how many calls were still running when the grace ran out
+     */
+    public synchronized int stop() throws Exception {
+        if (stopped) {
+            return 0;
+        }
+        stopped = true;
+        // Closing the listening socket makes new connections fail at once, so a balancer moves on.
+        connector.close();
+        int unfinished = calls.drain(settings.shutdownGrace());
+        if (unfinished > 0) {
+            log.warn("{} call(s) still running after the {} s shutdown grace; closing them", unfinished,
+                    settings.shutdownGrace().toSeconds());
+        } else {
+            log.info("calls in flight finished; closing MCP sessions");
+        }
+        transport.closeGracefully().block(Duration.ofSeconds(5));
+        jetty.stop();
+        return unfinished;
+    }
+
+    @Override
+    public void close() throws Exception {
+        stop();
+    }
+
+    static boolean isLoopback(String host) {
+        String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+        if (name.equals("localhost")) {
+            return true;
+        }
+        try {
+            // Only literal addresses: a name is not resolved here, and so cannot be taken for loopback.
+            return isLiteralAddress(name) && InetAddress.getByName(name).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
+    }
+
+    private static boolean isLiteralAddress(String name) {
+        return name.contains(":") || name.matches("\\d{1,3}(\\.\\d{1,3}){3}");
+    }
+
+    public static final class Builder {
+        private final HttpSettings settings;
+        private Consumer<McpStreamableServerTransportProvider> binder;
+        private McpTransportContextExtractor<HttpServletRequest> contextExtractor = request -> McpTransportContext.EMPTY;
+        private Readiness.Probe readiness = () -> new Readiness(true, Map.of());
+        private final List<PathFilter> filters = new ArrayList<>();
+        private final Map<String, HttpServlet> servlets = new LinkedHashMap<>();
+        private int maxThreads = 200;
+
+        private Builder(HttpSettings settings) {
+            this.settings = Objects.requireNonNull(settings, "settings");
+        }
+
+        /** Binds the MCP server to this server's transport (e.g. {@code ParheliaMcpServer::bind}). */
+        public Builder mcp(Consumer<McpStreamableServerTransportProvider> binder) {
+            this.binder = binder;
+            return this;
+        }
+
+        /** What MCP handlers see of each HTTP request (e.g. the caller an authentication filter found). */
+        public Builder contextExtractor(McpTransportContextExtractor<HttpServletRequest> extractor) {
+            this.contextExtractor = extractor;
+            return this;
+        }
+
+        public Builder readiness(Readiness.Probe probe) {
+            this.readiness = probe;
+            return this;
+        }
+
+        /** A filter on a path, run after the Host/Origin and message checks of {@code /mcp}, in the order added. */
+        public Builder filter(String path, Filter filter) {
+            filters.add(new PathFilter(path, filter));
+            return this;
+        }
+
+        /** A further endpoint, e.g. metadata documents. */
+        public Builder servlet(String path, HttpServlet servlet) {
+            servlets.put(path, servlet);
+            return this;
+        }
+
+        public Builder maxThreads(int maxThreads) {
+            this.maxThreads = maxThreads;
+            return this;
+        }
+
+        public McpHttpServer build() {
+            Objects.requireNonNull(binder, "mcp(binder) is required");
+            return new McpHttpServer(this);
+        }
+    }
+
+    private record PathFilter(String path, Filter filter) {
+    }
+}
