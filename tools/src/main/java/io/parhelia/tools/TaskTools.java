@@ -67,6 +67,8 @@ final class TaskTools {
                 "max_turns", integer("Agent turns allowed.", 1, 1000),
                 "timeout_seconds", integer("Stop the agent and end the task `timed_out` after this long.", 1, 7 * 24 * 3600),
                 "interactive", bool("The agent takes typed input through parhelia_session_send (its command must read it)."),
+                "network", bool("Whether the agent may use the network (default: tasks.default_network). false runs it with "
+                        + "no network at all, which only container runtimes can do."),
                 "dry_run", bool("Validate and show the task that would be created, without creating it."),
                 "wait_seconds", integer("Wait up to this long for the task to end before returning, with progress notifications.", 0, MAX_WAIT_SECONDS)),
                 "prompt");
@@ -81,7 +83,8 @@ final class TaskTools {
                     NewTask request = new NewTask(call.string("prompt"), call.string("repo"), call.string("branch"),
                             call.string("working_directory"), call.string("runtime"), call.number("cpu"),
                             call.number("memory_gb"), call.string("gpu"), call.integer("max_turns"),
-                            call.longValue("timeout_seconds"), null, call.flag("interactive"));
+                            call.longValue("timeout_seconds"), null, call.flag("interactive"),
+                            (Boolean) call.arguments().get("network"));
                     Viewer viewer = viewer(call);
                     if (call.flag("dry_run")) {
                         Map<String, Object> planned = TaskViews.view(tasks.plan(request, viewer), null);

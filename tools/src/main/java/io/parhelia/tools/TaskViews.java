@@ -43,6 +43,7 @@ final class TaskViews {
             "prompt", type("string"),
             "prompt_preview", type("string"),
             "interactive", type("boolean"),
+            "network", type("boolean"),
             "owner", type("string"),
             "runtime", type("string"),
             "repo", nullable("string"),
@@ -80,6 +81,7 @@ final class TaskViews {
         v.put("prompt", t.prompt());
         v.put("prompt_preview", preview(t.prompt()));
         v.put("interactive", t.interactive());
+        v.put("network", t.network());
         v.put("owner", t.owner());
         v.put("runtime", t.runtime());
         v.put("repo", t.repo());

@@ -60,14 +60,14 @@ class ToolCatalogueTest {
     @Test
     void aTaskViewHasExactlyTheFieldsItsSchemaDeclaresAndConformsToIt() {
         Task task = new Task("task-1", "alice", "do it\nnow", null, null, null, "/w", "local", new Resources(1, 4, null),
-                30, 60, 1, null, "task-1", null, false, TaskStatus.FAILED, "the agent exited with code 3",
+                30, 60, 1, null, "task-1", null, false, false, TaskStatus.FAILED, "the agent exited with code 3",
                 Instant.parse("2026-01-01T00:00:00Z"), Instant.parse("2026-01-01T00:00:01Z"),
                 Instant.parse("2026-01-01T00:00:03Z"), Instant.parse("2026-01-01T00:00:03Z"), 3,
                 new TaskResult("s-1", "boom", "error_during_execution", true, 0.5, 10L, 20L, 2, 1500L));
         Map<String, Object> view = TaskViews.view(task, null);
         assertThat(view.keySet()).containsExactlyElementsOf(TaskViews.FIELDS.keySet());
         assertThat(view).containsEntry("prompt_preview", "do it now").containsEntry("duration_seconds", 2.0)
-                .containsEntry("cost_usd", 0.5).containsEntry("exit_code", 3);
+                .containsEntry("cost_usd", 0.5).containsEntry("exit_code", 3).containsEntry("network", false);
         assertThat(validator.validate(TaskViews.TASK_SCHEMA, view).valid()).isTrue();
     }
 
@@ -84,7 +84,7 @@ class ToolCatalogueTest {
     @Test
     void containerAndSessionViewsConformToTheirSchemas() {
         Task task = new Task("task-2", "bob", "p", null, null, null, "/w", "local", new Resources(1, 4, null), 30, 60, 1,
-                null, "task-2", null, true, TaskStatus.RUNNING, null, Instant.now(), Instant.now(), null, Instant.now(),
+                null, "task-2", null, true, true, TaskStatus.RUNNING, null, Instant.now(), Instant.now(), null, Instant.now(),
                 null, TaskResult.NONE);
         Container container = new Container("c-1", "task-2", "bob",
                 new RuntimeHandle("local", "parhelia-task-2", "task-2", Map.of()), Map.of("parhelia.io/managed", "true"),

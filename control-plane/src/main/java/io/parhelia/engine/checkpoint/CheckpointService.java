@@ -281,7 +281,8 @@ public final class CheckpointService implements TaskListener {
         }
         Task task = tasks.create(new NewTask(prompt != null ? prompt : original.prompt(), null, null, target.toString(),
                 original.runtime(), original.resources().cpu(), original.resources().memoryGb(), original.resources().gpu(),
-                original.maxTurns(), original.timeoutSeconds(), checkpoint.agentSessionId(), original.interactive()), viewer);
+                original.maxTurns(), original.timeoutSeconds(), checkpoint.agentSessionId(), original.interactive(),
+                original.network()), viewer);
         db.write(c -> {
             events.append(c, EventType.CHECKPOINT_RESTORED, Subject.task(original.owner(), original.id()),
                     "checkpoint " + checkpoint.id() + " restored into task " + task.id(),

@@ -15,8 +15,9 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
         }
     }
 
+    /** @param defaultNetwork whether a task's agent may use the network unless the task says otherwise */
     public record Tasks(String defaultRuntime, long defaultTimeoutSeconds, double defaultCpu,
-                        double defaultMemoryGb, long stopGraceSeconds) {
+                        double defaultMemoryGb, long stopGraceSeconds, boolean defaultNetwork) {
     }
 
     public record Reconciler(long intervalSeconds, long lostGraceSeconds, int degradedAfterMisses,
@@ -49,8 +50,17 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
          *                   means {@code $DOCKER_HOST} when it answers, else a Podman service Parhelia starts
          * @param ociRuntime the OCI runtime a Podman service started by Parhelia uses; empty for Podman's default
          * @param image      the agent image
+         * @param user       "uid:gid" (or a user the image knows) agents run as; empty for the uid and gid of Parhelia
+         * @param passEnv    names of the server's environment variables agents get, besides PARHELIA_*
+         * @param pidsLimit  most processes in one agent container (cgroup pids limit and nproc ulimit)
+         * @param nofileLimit open files per process in an agent container (nofile ulimit)
+         * @param serviceIdleSeconds a Podman service started by Parhelia exits after this long unused
          */
-        public record Podman(String endpoint, String ociRuntime, String image) {
+        public record Podman(String endpoint, String ociRuntime, String image, String user, List<String> passEnv,
+                             long pidsLimit, long nofileLimit, long serviceIdleSeconds) {
+            public Podman {
+                passEnv = List.copyOf(passEnv);
+            }
         }
 
         /**

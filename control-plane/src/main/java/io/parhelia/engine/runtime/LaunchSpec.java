@@ -17,6 +17,7 @@ import java.util.Map;
  * @param stdin     when not null, given to the agent as its standard input. Linux refuses to start a
  *                  program when one argv element is 128 KiB or longer, so a long prompt must go this
  *                  way (Claude Code's {@code -p} reads the prompt from standard input)
+ * @param network   whether the agent may use the network; a runtime that cannot take it away refuses false
  */
 public record LaunchSpec(
         String taskId,
@@ -26,7 +27,8 @@ public record LaunchSpec(
         String repo,
         String branch,
         Resources resources,
-        String stdin) {
+        String stdin,
+        boolean network) {
 
     public LaunchSpec {
         argv = List.copyOf(argv);

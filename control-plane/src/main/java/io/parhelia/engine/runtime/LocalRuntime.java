@@ -6,19 +6,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.File;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -57,8 +52,8 @@ public final class LocalRuntime implements AgentRuntime {
     public static final String ATTR_WORKSPACE = "workspace";
     public static final String ATTR_TMUX_SOCKET = "tmuxSocket";
 
-    public static final String LOG_FILE = "agent.log";
-    public static final String EXIT_CODE_FILE = "exit_code";
+    public static final String LOG_FILE = RunDirectory.LOG_FILE;
+    public static final String EXIT_CODE_FILE = RunDirectory.EXIT_CODE_FILE;
 
     /** How agents are detached. AUTO picks tmux when it is on PATH, else setsid. */
     public enum Mode { AUTO, TMUX, SETSID }
@@ -102,18 +97,11 @@ public final class LocalRuntime implements AgentRuntime {
     private static final Logger log = LoggerFactory.getLogger(LocalRuntime.class);
 
     private static final String NO_TERMINAL = "this agent runs without a terminal because tmux was not installed when it started";
-    private static final String RUNNER_RESOURCE = "parhelia-runner.sh";
     private static final String HANDLE_FILE = "handle.json";
-    /** Task ids become directory and tmux session names; tmux silently rewrites '.' and ':'. */
-    private static final Pattern TASK_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
-    private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
-    /** Linux refuses execve when a single argument, with its terminating NUL, exceeds 32 pages. */
-    private static final int MAX_ARGUMENT_BYTES = 128 * 1024 - 1;
+    private static final Pattern TASK_ID = RunDirectory.TASK_ID;
     private static final Duration POLL_INTERVAL = Duration.ofMillis(50);
     private static final Duration KILL_CONFIRMATION = Duration.ofSeconds(5);
     private static final Duration RESIGNAL_AFTER = Duration.ofMillis(500);
-    private static final FileAttribute<?> PRIVATE_DIR =
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
     /** A server started inside someone's tmux must not inherit which server that was. */
     private static final Map<String, String> TMUX_ENVIRONMENT = nullValued("TMUX", "TMUX_PANE");
 
@@ -179,13 +167,12 @@ public final class LocalRuntime implements AgentRuntime {
      * Waits until the runner has written its pid file, which it does once it can record the agent's
      * end: returning earlier would let a prompt stop kill it before it records anything.
      */
-    private void awaitRunnerReady(String taskId, Path runDir, long pid, Optional<Instant> startedAt) throws RuntimeFailure {
-        Path pidFile = runDir.resolve("pid");
+    private void awaitRunnerReady(String taskId, RunDirectory runDir, long pid, Optional<Instant> startedAt) throws RuntimeFailure {
         long deadline = System.nanoTime() + options.commandTimeout().toNanos();
-        while (!hasContent(pidFile)) {
+        while (!runDir.runnerReady()) {
             boolean alive = startedAt.map(at -> ProcessTable.isAlive(pid, at)).orElse(false);
-            if (!alive && !hasContent(pidFile)) {
-                throw new RuntimeFailure("the agent runner for task " + taskId + " exited at once; see " + runDir);
+            if (!alive && !runDir.runnerReady()) {
+                throw new RuntimeFailure("the agent runner for task " + taskId + " exited at once; see " + runDir.path());
             }
             if (System.nanoTime() > deadline) {
                 throw new RuntimeFailure("the agent runner for task " + taskId + " did not start within "
@@ -202,8 +189,9 @@ public final class LocalRuntime implements AgentRuntime {
 
     @Override
     public RuntimeHandle start(LaunchSpec spec) throws RuntimeFailure {
-        validate(spec);
+        RunDirectory.validate(spec);
         Path runDir = runsDir.resolve(spec.taskId());
+        RunDirectory run = new RunDirectory(runDir);
         Path workspace = spec.workspace().toAbsolutePath().normalize();
         Map<String, String> attributes = new LinkedHashMap<>();
         attributes.put(ATTR_MODE, mode.name().toLowerCase(Locale.ROOT));
@@ -212,34 +200,21 @@ public final class LocalRuntime implements AgentRuntime {
         if (mode == Mode.TMUX && options.tmuxSocket() != null) {
             attributes.put(ATTR_TMUX_SOCKET, options.tmuxSocket());
         }
-        Path runner;
         try {
             Files.createDirectories(runsDir);
             setAsidePreviousRun(spec.taskId(), runDir);
-            Files.createDirectory(runDir, PRIVATE_DIR);
+            run.prepare(spec, spec.env());
             Files.createDirectories(workspace);
-            Files.write(runDir.resolve("argv"), nulSeparated(spec.argv()));
-            // The directory is private to this user: the environment may hold API keys.
-            Files.write(runDir.resolve("env"), nulSeparated(environment(spec)));
-            if (spec.repo() != null) {
-                Files.write(runDir.resolve("clone"),
-                        nulSeparated(List.of(spec.repo(), spec.branch() == null ? "" : spec.branch())));
-            }
-            if (spec.stdin() != null) {
-                Files.writeString(runDir.resolve("stdin"), spec.stdin(), StandardCharsets.UTF_8);
-            }
-            runner = runDir.resolve(RUNNER_RESOURCE);
-            Files.write(runner, runnerScript());
             writeHandleFile(runDir, attributes);
         } catch (IOException e) {
             throw new RuntimeFailure("could not prepare the run directory " + runDir + ": " + e.getMessage(), e);
         }
 
         long pid = mode == Mode.TMUX
-                ? startInTmux(spec.taskId(), workspace, runner, runDir)
-                : startWithSetsid(workspace, runner, runDir);
+                ? startInTmux(spec.taskId(), workspace, run.runner(), runDir)
+                : startWithSetsid(workspace, run.runner(), runDir);
         Optional<Instant> startedAt = ProcessTable.startTime(pid);
-        awaitRunnerReady(spec.taskId(), runDir, pid, startedAt);
+        awaitRunnerReady(spec.taskId(), run, pid, startedAt);
         attributes.put(ATTR_PID, Long.toString(pid));
         startedAt.ifPresent(at -> attributes.put(ATTR_PID_STARTED_AT, at.toString()));
         try {
@@ -254,8 +229,8 @@ public final class LocalRuntime implements AgentRuntime {
     @Override
     public RuntimeState inspect(RuntimeHandle handle) throws RuntimeFailure {
         RuntimeHandle known = completed(handle);
-        Path runDir = runDir(known);
-        Optional<RuntimeState> exited = exitState(runDir);
+        RunDirectory runDir = new RunDirectory(runDir(known));
+        Optional<RuntimeState> exited = runDir.exitState();
         if (exited.isPresent()) {
             return exited.get();
         }
@@ -272,7 +247,7 @@ public final class LocalRuntime implements AgentRuntime {
             return RuntimeState.running();
         }
         // The runner may have written its exit code and ended between the two looks.
-        return exitState(runDir).orElse(RuntimeState.missing());
+        return runDir.exitState().orElse(RuntimeState.missing());
     }
 
     @Override
@@ -337,24 +312,7 @@ public final class LocalRuntime implements AgentRuntime {
 
     @Override
     public LogChunk readLog(RuntimeHandle handle, long offset, int maxBytes) throws RuntimeFailure {
-        if (offset < 0 || maxBytes < 0) {
-            throw new IllegalArgumentException("offset and maxBytes must not be negative: " + offset + ", " + maxBytes);
-        }
-        Path logFile = runDir(handle).resolve(LOG_FILE);
-        try (RandomAccessFile file = new RandomAccessFile(logFile.toFile(), "r")) {
-            long size = file.length();
-            if (offset >= size) {
-                return new LogChunk(new byte[0], size, size, size);
-            }
-            byte[] data = new byte[(int) Math.min(maxBytes, size - offset)];
-            file.seek(offset);
-            file.readFully(data);
-            return new LogChunk(data, offset, offset + data.length, size);
-        } catch (FileNotFoundException e) {
-            return new LogChunk(new byte[0], 0, 0, 0);
-        } catch (IOException e) {
-            throw new RuntimeFailure("could not read the agent log " + logFile + ": " + e.getMessage(), e);
-        }
+        return new RunDirectory(runDir(handle)).readLog(offset, maxBytes);
     }
 
     @Override
@@ -376,7 +334,7 @@ public final class LocalRuntime implements AgentRuntime {
         if (exists) {
             return new AttachInfo(command, check, true, null);
         }
-        String ended = exitState(runDir(handle))
+        String ended = new RunDirectory(runDir(handle)).exitState()
                 .map(state -> "the agent has exited with code " + state.exitCode())
                 .orElse("the agent's tmux session is gone");
         return new AttachInfo(command, check, false, ended + "; read its output with parhelia_task_logs");
@@ -408,48 +366,6 @@ public final class LocalRuntime implements AgentRuntime {
     }
 
     // --- starting ---------------------------------------------------------------------------------
-
-    private static void validate(LaunchSpec spec) throws RuntimeFailure {
-        if (spec.taskId() == null || !TASK_ID.matcher(spec.taskId()).matches()) {
-            throw new RuntimeFailure("task id must match " + TASK_ID + ": " + spec.taskId());
-        }
-        if (spec.argv().isEmpty()) {
-            throw new RuntimeFailure("the agent command is empty");
-        }
-        for (int i = 0; i < spec.argv().size(); i++) {
-            String argument = spec.argv().get(i);
-            if (argument.indexOf('\0') >= 0) {
-                throw new RuntimeFailure("argument " + i + " of the agent command contains a NUL character");
-            }
-            int bytes = argument.getBytes(StandardCharsets.UTF_8).length;
-            if (bytes > MAX_ARGUMENT_BYTES) {
-                throw new RuntimeFailure("argument " + i + " of the agent command is " + bytes
-                        + " bytes; the operating system refuses arguments over " + MAX_ARGUMENT_BYTES
-                        + " bytes, so pass long prompts on standard input (LaunchSpec.stdin)");
-            }
-        }
-        for (Map.Entry<String, String> variable : spec.env().entrySet()) {
-            if (!ENV_NAME.matcher(variable.getKey()).matches() || variable.getValue().indexOf('\0') >= 0) {
-                throw new RuntimeFailure("invalid environment variable for the agent: " + variable.getKey());
-            }
-        }
-        for (String cloneArgument : Arrays.asList(spec.repo(), spec.branch())) {
-            if (cloneArgument != null && cloneArgument.indexOf('\0') >= 0) {
-                throw new RuntimeFailure("repository and branch must not contain NUL characters");
-            }
-        }
-        if (spec.workspace() == null) {
-            throw new RuntimeFailure("the launch has no workspace");
-        }
-    }
-
-    private static List<String> environment(LaunchSpec spec) {
-        Map<String, String> variables = new LinkedHashMap<>(spec.env());
-        variables.put("PARHELIA_TASK_ID", spec.taskId());
-        List<String> assignments = new ArrayList<>();
-        variables.forEach((name, value) -> assignments.add(name + "=" + value));
-        return assignments;
-    }
 
     /** A task started again (a retry) must not see its previous run's exit code. */
     private void setAsidePreviousRun(String taskId, Path runDir) throws IOException, RuntimeFailure {
@@ -714,32 +630,6 @@ public final class LocalRuntime implements AgentRuntime {
         Files.move(temporary, runDir.resolve(HANDLE_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static boolean hasContent(Path file) {
-        try {
-            return Files.size(file) > 0;
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static Optional<RuntimeState> exitState(Path runDir) {
-        Path exitFile = runDir.resolve(EXIT_CODE_FILE);
-        try {
-            String content = Files.readString(exitFile, StandardCharsets.US_ASCII).strip();
-            if (content.isEmpty()) {
-                return Optional.empty(); // the runner is writing it this instant
-            }
-            Instant endedAt = Files.getLastModifiedTime(exitFile).toInstant();
-            return Optional.of(RuntimeState.exited(Integer.parseInt(content), endedAt));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException | NumberFormatException e) {
-            // The runner writes the number in one go, so a malformed file was written by someone else.
-            log.warn("unreadable exit code file {}: {}", exitFile, e.toString());
-            return Optional.empty();
-        }
-    }
-
     private static Optional<Long> pid(RuntimeHandle handle) {
         String pid = handle.attributes().get(ATTR_PID);
         try {
@@ -759,23 +649,6 @@ public final class LocalRuntime implements AgentRuntime {
     }
 
     // --- helpers ----------------------------------------------------------------------------------
-
-    private static byte[] nulSeparated(List<String> elements) {
-        StringBuilder content = new StringBuilder();
-        for (String element : elements) {
-            content.append(element).append('\0');
-        }
-        return content.toString().getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static byte[] runnerScript() throws IOException {
-        try (InputStream script = LocalRuntime.class.getResourceAsStream(RUNNER_RESOURCE)) {
-            if (script == null) {
-                throw new IOException("the runner script " + RUNNER_RESOURCE + " is missing from the classpath");
-            }
-            return script.readAllBytes();
-        }
-    }
 
     static Optional<Path> findExecutable(String command) {
         if (command.contains(File.separator)) {

@@ -27,7 +27,7 @@ public final class Database implements AutoCloseable {
     private static final int BUSY_TIMEOUT_MS = 15_000;
     /** Migrations in order; the version of each is its position, starting at 1. Never edit one that shipped. */
     private static final String[] MIGRATIONS = {"V1__tasks_containers_events.sql", "V2__containers_sessions_subscriptions.sql",
-            "V3__checkpoints.sql", "V4__budget.sql"};
+            "V3__checkpoints.sql", "V4__budget.sql", "V5__task_network.sql"};
     /** The schema version this Parhelia migrates a store to. */
     public static final int LATEST_VERSION = MIGRATIONS.length;
 

@@ -6,7 +6,8 @@ import java.time.Instant;
 /**
  * One attempt at running an agent on a prompt. A retry is a new task whose {@code parentTaskId} is
  * the attempt before it and whose {@code rootTaskId} is the first attempt. An interactive task's
- * agent takes typed input through parhelia_session_send.
+ * agent takes typed input through parhelia_session_send; a task without {@code network} runs its agent
+ * with no network at all.
  */
 public record Task(
         String id,
@@ -25,6 +26,7 @@ public record Task(
         String rootTaskId,
         String resumeSessionId,
         boolean interactive,
+        boolean network,
         TaskStatus status,
         String statusReason,
         Instant createdAt,

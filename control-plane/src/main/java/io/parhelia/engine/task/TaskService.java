@@ -168,7 +168,7 @@ public final class TaskService {
         Map<String, String> env = new HashMap<>(System.getenv());
         env.put("PARHELIA_TASK_ATTEMPT", Integer.toString(task.attempt()));
         return new LaunchSpec(task.id(), launch.argv(), env, Path.of(task.workspace()), task.repo(), task.branch(),
-                task.resources(), launch.stdin());
+                task.resources(), launch.stdin(), task.network());
     }
 
     private Task validate(NewTask r, String owner, int attempt, String parentId, String rootId) {
@@ -196,6 +196,15 @@ public final class TaskService {
         }
         if (r.gpu() != null && runtimeName.equals("local")) {
             throw EngineException.invalid("gpu", "the local runtime has no GPUs; omit gpu, or choose a runtime that has them");
+        }
+        boolean network = r.network() == null ? config.tasks().defaultNetwork() : r.network();
+        if (!network && runtimeName.equals("local")) {
+            throw EngineException.invalid("network", "the local runtime runs agents as processes of this machine and "
+                    + "cannot take their network away; omit network (or set it true), or choose a container runtime");
+        }
+        if (!network && r.repo() != null) {
+            throw EngineException.invalid("network", "repo is cloned by the agent's launch, which needs the network; "
+                    + "allow the network, or clone the repository yourself and give working_directory");
         }
         if (r.branch() != null && r.repo() == null) {
             throw EngineException.invalid("branch", "branch needs repo: give the repository to clone, or omit branch");
@@ -231,7 +240,7 @@ public final class TaskService {
                         r.memoryGb() == null ? config.tasks().defaultMemoryGb() : r.memoryGb(), r.gpu()),
                 r.maxTurns() == null ? config.agent().maxTurns() : r.maxTurns(),
                 r.timeoutSeconds() == null ? config.tasks().defaultTimeoutSeconds() : r.timeoutSeconds(),
-                attempt, parentId, rootId == null ? id : rootId, r.resumeSessionId(), r.interactive(), TaskStatus.PENDING, null,
+                attempt, parentId, rootId == null ? id : rootId, r.resumeSessionId(), r.interactive(), network, TaskStatus.PENDING, null,
                 now, null, null, now, null, TaskResult.NONE);
     }
 
@@ -341,7 +350,7 @@ public final class TaskService {
         NewTask again = new NewTask(prompt == null ? previous.prompt() : prompt, previous.repo(), previous.branch(),
                 previous.workingDirectory(), previous.runtime(), previous.resources().cpu(),
                 previous.resources().memoryGb(), previous.resources().gpu(), previous.maxTurns(),
-                previous.timeoutSeconds(), null, previous.interactive());
+                previous.timeoutSeconds(), null, previous.interactive(), previous.network());
         Task next = validate(again, previous.owner(), previous.attempt() + 1, previous.id(), previous.rootTaskId());
         admission.admit(next);
         db.write(c -> {

@@ -20,8 +20,8 @@ final class TaskStore {
         try (PreparedStatement s = c.prepareStatement("""
                 INSERT INTO tasks (id, owner, prompt, repo, branch, working_directory, workspace, runtime, cpu, memory_gb,
                   gpu, max_turns, timeout_seconds, attempt, parent_task_id, root_task_id, resume_session_id, status,
-                  status_reason, created_at, updated_at, interactive)
-                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
+                  status_reason, created_at, updated_at, interactive, network)
+                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""")) {
             s.setString(1, t.id());
             s.setString(2, t.owner());
             s.setString(3, t.prompt());
@@ -44,6 +44,7 @@ final class TaskStore {
             s.setLong(20, t.createdAt().toEpochMilli());
             s.setLong(21, t.updatedAt().toEpochMilli());
             s.setInt(22, t.interactive() ? 1 : 0);
+            s.setInt(23, t.network() ? 1 : 0);
             s.executeUpdate();
         }
     }
@@ -144,7 +145,7 @@ final class TaskStore {
                 new Resources(r.getDouble("cpu"), r.getDouble("memory_gb"), r.getString("gpu")),
                 r.getInt("max_turns"), r.getLong("timeout_seconds"), r.getInt("attempt"),
                 r.getString("parent_task_id"), r.getString("root_task_id"), r.getString("resume_session_id"),
-                r.getInt("interactive") == 1, TaskStatus.fromWire(r.getString("status")), r.getString("status_reason"),
+                r.getInt("interactive") == 1, r.getInt("network") == 1, TaskStatus.fromWire(r.getString("status")), r.getString("status_reason"),
                 instant(r, "created_at"), instant(r, "started_at"), instant(r, "ended_at"), instant(r, "updated_at"),
                 nullableInt(r, "exit_code"),
                 new TaskResult(r.getString("agent_session_id"), r.getString("result_text"), r.getString("result_subtype"),

@@ -97,7 +97,7 @@ class BudgetLedgerTest {
     }
 
     private static NewTask task(String prompt, long timeoutSeconds) {
-        return new NewTask(prompt, null, null, null, null, 1.0, 1.0, null, null, timeoutSeconds, null, false);
+        return new NewTask(prompt, null, null, null, null, 1.0, 1.0, null, null, timeoutSeconds, null, false, null);
     }
 
     private static Task ended(TaskService tasks, String id, Viewer viewer) {

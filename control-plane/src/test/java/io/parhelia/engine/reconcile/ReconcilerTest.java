@@ -101,7 +101,7 @@ class ReconcilerTest {
     /** An agent running with Parhelia's labels that no task of the store knows. */
     private RuntimeHandle startOrphan(String taskId) throws RuntimeFailure {
         RuntimeHandle handle = local.start(new LaunchSpec(taskId, FakeAgent.command("sleep=300 nobody asked"),
-                System.getenv(), home.resolve("workspaces").resolve(taskId), null, null, new Resources(1, 1, null), null));
+                System.getenv(), home.resolve("workspaces").resolve(taskId), null, null, new Resources(1, 1, null), null, true));
         agents.add(handle);
         return handle;
     }

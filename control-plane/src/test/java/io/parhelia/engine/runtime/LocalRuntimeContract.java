@@ -62,7 +62,7 @@ abstract class LocalRuntimeContract {
     }
 
     RuntimeHandle start(String taskId, List<String> argv) throws RuntimeFailure {
-        return start(new LaunchSpec(taskId, argv, Map.of(), workspace(taskId), null, null, null, null));
+        return start(new LaunchSpec(taskId, argv, Map.of(), workspace(taskId), null, null, null, null, true));
     }
 
     RuntimeHandle start(LaunchSpec spec) throws RuntimeFailure {
@@ -210,7 +210,7 @@ abstract class LocalRuntimeContract {
         String text = prompt.toString();
 
         RuntimeHandle handle = start(new LaunchSpec("hugeprompt", FakeAgent.commandReadingStdin(), Map.of(),
-                workspace("hugeprompt"), null, null, null, text));
+                workspace("hugeprompt"), null, null, null, text, true));
 
         assertThat(awaitExit(handle).exitCode()).isZero();
         assertThat(Files.readString(workspace("hugeprompt").resolve("huge.txt"))).isEqualTo(text);
@@ -231,7 +231,7 @@ abstract class LocalRuntimeContract {
         Map<String, String> env = Map.of("GREETING", "hello \"world\" $HOME `x`\nline two", "EMPTY", "");
         RuntimeHandle handle = start(new LaunchSpec("envtask",
                 List.of("bash", "-c", "printf '%s|%s|%s' \"$PARHELIA_TASK_ID\" \"$GREETING\" \"${EMPTY-unset}\" > env.txt"),
-                env, workspace("envtask"), null, null, null, null));
+                env, workspace("envtask"), null, null, null, null, true));
 
         assertThat(awaitExit(handle).exitCode()).isZero();
         assertThat(Files.readString(workspace("envtask").resolve("env.txt")))
@@ -253,7 +253,7 @@ abstract class LocalRuntimeContract {
 
         RuntimeHandle handle = start(new LaunchSpec("clone", List.of("bash", "-c",
                 "git rev-parse --abbrev-ref HEAD > branch.txt && ls > listing.txt"),
-                Map.of(), workspace("clone"), repo.toString(), "feature", null, null));
+                Map.of(), workspace("clone"), repo.toString(), "feature", null, null, true));
 
         assertThat(awaitExit(handle).exitCode()).isZero();
         Path workspace = workspace("clone");
@@ -267,7 +267,7 @@ abstract class LocalRuntimeContract {
         Path missingRepo = temp.resolve("no-such-repo");
 
         RuntimeHandle handle = start(new LaunchSpec("badclone", FakeAgent.command("never runs"),
-                Map.of(), workspace("badclone"), missingRepo.toString(), null, null, null));
+                Map.of(), workspace("badclone"), missingRepo.toString(), null, null, null, true));
 
         RuntimeState state = awaitExit(handle);
         assertThat(state.exitCode()).isNotZero();
@@ -278,7 +278,7 @@ abstract class LocalRuntimeContract {
     @Test
     void repositoryThatLooksLikeAnOptionIsNotTakenAsOne() throws Exception {
         RuntimeHandle handle = start(new LaunchSpec("optionrepo", List.of("true"), Map.of(),
-                workspace("optionrepo"), "--upload-pack=touch pwned", null, null, null));
+                workspace("optionrepo"), "--upload-pack=touch pwned", null, null, null, true));
 
         assertThat(awaitExit(handle).exitCode()).isNotZero();
         assertThat(workspace("optionrepo").resolve("pwned")).doesNotExist();

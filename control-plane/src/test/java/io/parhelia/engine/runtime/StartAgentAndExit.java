@@ -18,7 +18,7 @@ public final class StartAgentAndExit {
         LocalRuntime runtime = new LocalRuntime(Path.of(args[0]), LocalRuntime.Options.defaults()
                 .withMode(LocalRuntime.Mode.valueOf(args[1])).withTmuxSocket(socket));
         runtime.start(new LaunchSpec(args[3], FakeAgent.command("outlive the server sleep=300"), Map.of(),
-                Path.of(args[4]), null, null, null, null));
+                Path.of(args[4]), null, null, null, null, true));
         System.exit(0);
     }
 }

@@ -323,10 +323,11 @@ class TaskServiceTest {
         TaskService tasks = service(local, Clock.systemUTC());
 
         Task done = awaitEnd(tasks, tasks.create(new NewTask("here", null, null, project.toString(), null, null,
-                null, null, 4, null, null, false), ALICE).id());
+                null, null, 4, null, null, false, null), ALICE).id());
 
         assertThat(done.status()).isEqualTo(TaskStatus.COMPLETED);
         assertThat(done.workspace()).isEqualTo(project.toString());
+        assertThat(done.network()).as("tasks.default_network, stored").isTrue();
         assertThat(project.resolve("fake-agent-output.txt")).hasContent("here");
         assertThat(project.resolve("fake-agent-argv.txt")).content().contains("--max-turns\n4");
     }
@@ -691,7 +692,7 @@ class TaskServiceTest {
 
     private static NewTask request(String prompt, String repo, String branch, String workingDirectory, String runtime,
                                    String gpu) {
-        return new NewTask(prompt, repo, branch, workingDirectory, runtime, null, null, gpu, null, null, null, false);
+        return new NewTask(prompt, repo, branch, workingDirectory, runtime, null, null, gpu, null, null, null, false, null);
     }
 
     @Test
@@ -709,7 +710,8 @@ class TaskServiceTest {
                 new Case("working_directory", request("go", null, null, "relative/dir", null, null)),
                 new Case("working_directory", request("go", null, null, existing.resolve("missing").toString(), null, null)),
                 new Case("runtime", request("go", null, null, null, "podman", null)),
-                new Case("gpu", request("go", null, null, null, null, "a100")));
+                new Case("gpu", request("go", null, null, null, null, "a100")),
+                new Case("network", new NewTask("go", null, null, null, null, null, null, null, null, null, null, false, false)));
 
         for (Case c : cases) {
             String shown = c.request().prompt() != null && c.request().prompt().length() > 100 ? "a long prompt"
