@@ -51,6 +51,12 @@ final class ParheliaHomeFixture implements AutoCloseable {
 
     /** With more config: TOML tables appended to the config file as written, e.g. a {@code [budget]} table. */
     ParheliaHomeFixture(Path home, Map<String, String> reconcilerSettings, String extraConfig) throws IOException {
+        this(home, reconcilerSettings, extraConfig, FAKE_AGENT.toString());
+    }
+
+    /** With another agent executable, e.g. the fake agent's path inside a container image. */
+    ParheliaHomeFixture(Path home, Map<String, String> reconcilerSettings, String extraConfig, String agentExecutable)
+            throws IOException {
         this.home = home;
         StringBuilder reconciler = new StringBuilder();
         reconcilerSettings.forEach((key, value) -> reconciler.append(key).append(" = ").append(value).append('\n'));
@@ -64,7 +70,7 @@ final class ParheliaHomeFixture implements AutoCloseable {
                 lost_grace_seconds = 3
                 %s[runtime.local]
                 tmux_socket = "%s"
-                %s""".formatted(FAKE_AGENT, reconciler, tmuxSocket, extraConfig));
+                %s""".formatted(agentExecutable, reconciler, tmuxSocket, extraConfig));
     }
 
     Map<String, String> environment() {
