@@ -105,10 +105,16 @@ final class McpServerCommand implements Callable<Integer> {
     }
 
     private static int serveHttp(Engine engine, ParheliaMcpServer server, HttpSettings settings) throws Exception {
-        McpHttpServer http = McpHttpServer.builder(settings)
-                .mcp(server::bind)
-                .readiness(() -> readiness(engine))
-                .build();
+        McpHttpServer http;
+        try {
+            http = McpHttpServer.builder(settings)
+                    .mcp(server::bind)
+                    .readiness(() -> readiness(engine))
+                    .build();
+        } catch (IllegalArgumentException e) {
+            System.err.println("parhelia: " + e.getMessage());
+            return 2;
+        }
         try {
             http.start();
         } catch (IOException e) {

@@ -54,6 +54,7 @@ public final class McpHttpServer implements AutoCloseable {
 
     private McpHttpServer(Builder builder) {
         this.settings = builder.settings;
+        refuseInsecureExposure(settings);
         this.calls = new CallTracker();
         this.transport = HttpServletStreamableServerTransportProvider.builder()
                 .mcpEndpoint(MCP_PATH)
@@ -119,22 +120,26 @@ public final class McpHttpServer implements AutoCloseable {
         context.addFilter(holder, path, EnumSet.of(DispatcherType.REQUEST));
     }
 
-    /** Binds the port and starts serving; refuses plain HTTP off loopback unless explicitly allowed. */
+    /** Binds the port and starts serving. */
     public McpHttpServer start() throws Exception {
-        boolean loopback = isLoopback(settings.host());
-        if (!loopback && settings.tls() == null) {
-            if (!settings.allowInsecureHttp()) {
-                throw new IllegalArgumentException("refusing plain HTTP on " + settings.host() + ", which is not a loopback address: "
-                        + "give --tls-cert and --tls-key (PEM) or --tls-keystore (PKCS12), or, behind a proxy that terminates TLS, "
-                        + "--allow-insecure-http");
-            }
-            log.warn("serving plain HTTP on non-loopback address {} (--allow-insecure-http): "
-                    + "only safe behind a proxy that terminates TLS", settings.host());
-        }
         jetty.start();
         boundPort = connector.getLocalPort();
         log.info("serving MCP at {} (probes at /healthz and /readyz)", uri());
         return this;
+    }
+
+    /** Plain HTTP off loopback would carry sessions and, later, tokens in clear: only behind a TLS proxy, on request. */
+    private static void refuseInsecureExposure(HttpSettings settings) {
+        if (isLoopback(settings.host()) || settings.tls() != null) {
+            return;
+        }
+        if (!settings.allowInsecureHttp()) {
+            throw new IllegalArgumentException("refusing plain HTTP on " + settings.host() + ", which is not a loopback address: "
+                    + "give --tls-cert and --tls-key (PEM) or --tls-keystore (PKCS12), or, behind a proxy that terminates TLS, "
+                    + "--allow-insecure-http");
+        }
+        log.warn("serving plain HTTP on non-loopback address {} (--allow-insecure-http): "
+                + "only safe behind a proxy that terminates TLS", settings.host());
     }
 
     /** The port bound (also after a stop); useful when the settings asked for port 0. */
