@@ -13,6 +13,7 @@
 #   --no-variants       skip the JVM-option variants (C2, G1, AOT cache)
 #   --variant OPTS      one more JDK 17 + AppCDS case with PARHELIA_JAVA_OPTS=OPTS (repeatable)
 #   --only cold-start|dispatch
+#   --runtime podman    dispatch into Podman containers (of the test image, built here) instead of tmux
 # Nothing here runs during `./mvnw verify`. Everything is bounded: each wait inside the bench has its
 # own limit, and the whole run is stopped after BENCH_TIMEOUT seconds (default 2400).
 set -euo pipefail
@@ -73,6 +74,17 @@ if ! $have_temurin_arg; then
   if [ -x "$temurin_default/bin/java" ]; then temurin_args=(--temurin "$temurin_default"); else temurin_args=(--temurin none); fi
 fi
 
+# --runtime podman: dispatch into containers of the test image (built once per machine, from this
+# machine's Debian binaries, since no registry may be reachable).
+podman_args=()
+for arg in "${args[@]+"${args[@]}"}"; do
+  if [ "$arg" = "podman" ]; then
+    runc_args=()
+    [ -x /usr/sbin/runc ] && runc_args=(--runtime /usr/sbin/runc)
+    podman_args=(--podman-image "$("$root/runtime-podman/src/test/container/build-test-image.sh" "$root/testing/fake-claude" "${runc_args[@]+"${runc_args[@]}"}")")
+  fi
+done
+
 exec timeout -k 10 "${BENCH_TIMEOUT:-2400}" "$jdk17/bin/java" -cp "$classes:$(cat "$classpath_file")" io.parhelia.bench.BenchMain \
   --dist "$dist" --agent-script "$root/bench/bench-agent" --fake-agent "$root/testing/fake-claude" \
-  --jdk17 "$jdk17" "${temurin_args[@]}" "${args[@]+"${args[@]}"}"
+  --jdk17 "$jdk17" "${temurin_args[@]}" "${podman_args[@]+"${podman_args[@]}"}" "${args[@]+"${args[@]}"}"

@@ -26,9 +26,9 @@ import java.util.stream.Stream;
  * <ol>
  *   <li>stdio cold start: process spawn to the {@code initialize} reply on stdout, per JVM and
  *       class-data-sharing setup;</li>
- *   <li>dispatch latency on the local (tmux) runtime: {@code tools/call parhelia_task_create} to its
- *       reply, and to the agent process actually running (the agent stamps the wall clock as its
- *       first action).</li>
+ *   <li>dispatch latency on the local (tmux) runtime, or with {@code --runtime podman} in a Podman
+ *       container: {@code tools/call parhelia_task_create} to its reply, and to the agent process
+ *       actually running (the agent stamps the wall clock as its first action).</li>
  * </ol>
  * Every process, wait and task is bounded in time; nothing leaves loopback. See bench/run.sh.
  */
@@ -58,6 +58,9 @@ public final class BenchMain {
     private boolean coldStart = true;
     private boolean dispatch = true;
     private String tmuxSocket = "parhelia-bench";
+    /** Where dispatch tasks run: local, or podman (then in podmanImage, whose `claude` is the fake agent). */
+    private String runtime = "local";
+    private String podmanImage;
     private Path work;
     private boolean keep;
 
@@ -102,6 +105,8 @@ public final class BenchMain {
                 case "--tasks" -> { tasks = Integer.parseInt(need(a, v)); i++; }
                 case "--warmup-tasks" -> { warmupTasks = Integer.parseInt(need(a, v)); i++; }
                 case "--tmux-socket" -> { tmuxSocket = need(a, v); i++; }
+                case "--runtime" -> { runtime = need(a, v); i++; }
+                case "--podman-image" -> { podmanImage = need(a, v); i++; }
                 case "--work" -> { work = Path.of(need(a, v)); i++; }
                 case "--no-variants" -> variants = false;
                 case "--variant" -> { extraVariants.add(need(a, v)); i++; }
@@ -507,12 +512,15 @@ public final class BenchMain {
     }
 
     private void dispatchSuite() throws Exception {
-        log("== dispatch latency: tools/call parhelia_task_create -> reply, -> agent running; local runtime, tmux -L "
-                + tmuxSocket + "; " + warmupTasks + " warm-up + " + tasks + " measured tasks ==");
+        log("== dispatch latency: tools/call parhelia_task_create -> reply, -> agent running; " + runtime
+                + " runtime, tmux -L " + tmuxSocket + "; " + warmupTasks + " warm-up + " + tasks + " measured tasks ==");
         killTmux();
         // The distribution as users run it: JDK 17 with its AppCDS archive.
         Path cds = trainAppCds(jdk17, "JDK 17 (dispatch server)");
         Path home = freshHome();
+        if (runtime.equals("podman")) {
+            usePodman(home);
+        }
         copyDir(cds, home.resolve("cache").resolve("cds"));
         Map<String, String> env = serverEnv(jdk17, home, true, "");
         List<Dispatch> all = new ArrayList<>();
@@ -557,7 +565,8 @@ public final class BenchMain {
             Stats a = new Stats();
             a.add(first.agentMs());
             dispatchRows.add(new Row("first task of a fresh server: create -> reply", r, Map.of(), "warm-up, not in the rows above"));
-            dispatchRows.add(new Row("first task of a fresh server: create -> agent running", a, Map.of(), "warm-up; includes starting the tmux server"));
+            dispatchRows.add(new Row("first task of a fresh server: create -> agent running", a, Map.of(),
+                    runtime.equals("podman") ? "warm-up; includes starting Podman's service" : "warm-up; includes starting the tmux server"));
         }
         raw.add("dispatch create->reply: " + reply.raw());
         raw.add("dispatch create->agent: " + agent.raw());
@@ -652,6 +661,28 @@ public final class BenchMain {
         return home;
     }
 
+    /**
+     * Tasks run on the podman runtime. The agent command is the bench agent's stamp, inlined (the host's
+     * bench/bench-agent is not in the container), then the image's `claude`.
+     */
+    private void usePodman(Path home) throws IOException {
+        if (podmanImage == null) {
+            throw new IllegalArgumentException("--runtime podman needs --podman-image (bench/run.sh builds the test image)");
+        }
+        String stampThenAgent = "printf '%s\\n' \"${EPOCHREALTIME//[!0-9]/}\" > " + STAMP_FILE + "; exec \"$@\"";
+        Files.writeString(home.resolve("config.toml"), """
+                [agent]
+                command = ["bash", "-c", %s, "bench-agent", "claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--max-turns", "{max_turns}"]
+                [tasks]
+                default_runtime = "podman"
+                [runtime.podman]
+                image = "%s"
+                oci_runtime = "%s"
+                service_idle_seconds = 30
+                """.formatted(ServerProcess.JSON.writeValueAsString(stampThenAgent), podmanImage,
+                Files.isExecutable(Path.of("/usr/sbin/runc")) ? "/usr/sbin/runc" : ""), StandardCharsets.UTF_8);
+    }
+
     private void killTmux() {
         try {
             Process p = new ProcessBuilder("tmux", "-L", tmuxSocket, "kill-server").redirectErrorStream(true)
@@ -727,7 +758,8 @@ public final class BenchMain {
             table(out, coldRows, List.of("store ready", "serving", "exit"));
         }
         if (!dispatchRows.isEmpty()) {
-            out.append("\n2. dispatch latency, local runtime (tmux): one server (JDK 17 + AppCDS), sequential tasks;\n")
+            out.append("\n2. dispatch latency, " + (runtime.equals("podman") ? "podman runtime (a container per task, image "
+                    + podmanImage + ")" : "local runtime (tmux)") + ": one server (JDK 17 + AppCDS), sequential tasks;\n")
                     .append("   'agent running' = the wall-clock stamp the agent writes as its first action, against the\n")
                     .append("   client's wall clock when it sent the request.\n\n");
             table(out, dispatchRows, List.of());
