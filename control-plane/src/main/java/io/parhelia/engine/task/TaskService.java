@@ -157,18 +157,29 @@ public final class TaskService {
         return require(taskId);
     }
 
-    /**
-     * The agent gets this server's environment (API keys, PATH…) whichever way it is started: a tmux
-     * server started earlier would otherwise give it that server's environment instead.
-     */
     private LaunchSpec launchSpec(Task task) {
         Map<String, String> values = Map.of("prompt", task.prompt(), "max_turns", Integer.toString(task.maxTurns()),
                 "task_id", task.id(), "workspace", task.workspace());
         AgentCommand.Rendered launch = agent.render(values, task.resumeSessionId());
-        Map<String, String> env = new HashMap<>(System.getenv());
-        env.put("PARHELIA_TASK_ATTEMPT", Integer.toString(task.attempt()));
-        return new LaunchSpec(task.id(), launch.argv(), env, Path.of(task.workspace()), task.repo(), task.branch(),
-                task.resources(), launch.stdin(), task.network());
+        return new LaunchSpec(task.id(), launch.argv(), agentEnvironment(System.getenv(), task.attempt()),
+                Path.of(task.workspace()), task.repo(), task.branch(), task.resources(), launch.stdin(), task.network());
+    }
+
+    /**
+     * The agent gets this server's environment (API keys, PATH…) whichever way it is started: a tmux
+     * server started earlier would otherwise give it that server's environment instead. Parhelia's own
+     * variables stay behind: they configure the server and carry its secrets (bearer tokens, the
+     * keystore password), which an agent must not be able to read and use against it.
+     */
+    static Map<String, String> agentEnvironment(Map<String, String> serverEnvironment, int attempt) {
+        Map<String, String> env = new HashMap<>();
+        serverEnvironment.forEach((name, value) -> {
+            if (!name.startsWith("PARHELIA_")) {
+                env.put(name, value);
+            }
+        });
+        env.put("PARHELIA_TASK_ATTEMPT", Integer.toString(attempt));
+        return env;
     }
 
     private Task validate(NewTask r, String owner, int attempt, String parentId, String rootId) {

@@ -176,6 +176,15 @@ class TaskServiceTest {
     // --- a task's life, and an event for every transition --------------------------------------------
 
     @Test
+    void agentsGetTheServersEnvironmentButNotParheliasOwnVariables() {
+        Map<String, String> env = TaskService.agentEnvironment(Map.of(
+                "PATH", "/usr/bin", "ANTHROPIC_API_KEY", "sk-agent", "PARHELIA_AUTH_TOKENS", "server-secret",
+                "PARHELIA_TLS_KEYSTORE_PASSWORD", "pw", "PARHELIA_HOME", "/srv/parhelia"), 3);
+        assertThat(env).containsOnly(Map.entry("PATH", "/usr/bin"), Map.entry("ANTHROPIC_API_KEY", "sk-agent"),
+                Map.entry("PARHELIA_TASK_ATTEMPT", "3"));
+    }
+
+    @Test
     void completedTaskWritesOneEventPerTransitionInOrder() {
         TaskService tasks = service(local, Clock.systemUTC());
 
