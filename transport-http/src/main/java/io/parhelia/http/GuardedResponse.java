@@ -108,7 +108,7 @@ final class GuardedResponse extends HttpServletResponseWrapper {
         }
         String message = errorMessage != null ? errorMessage : JsonErrors.messageIn(swallowed.toByteArray());
         if (message == null) {
-            message = errorStatus == 404 ? "session not found: it ended or expired; send initialize again"
+            message = errorStatus == 404 ? JsonErrors.SESSION_NOT_FOUND_MESSAGE
                     : HttpStatus.getMessage(errorStatus);
         }
         getResponse().resetBuffer();

@@ -10,15 +10,17 @@ import java.nio.charset.StandardCharsets;
  * Error bodies for HTTP-level refusals: a JSON-RPC error object (so MCP clients can show the
  * message), never a Java exception or an HTML page.
  */
-final class JsonErrors {
+public final class JsonErrors {
 
-    static final int PARSE_ERROR = -32700;
-    static final int INVALID_REQUEST = -32600;
-    static final int METHOD_NOT_FOUND = -32601;
-    static final int INTERNAL_ERROR = -32603;
+    public static final int PARSE_ERROR = -32700;
+    public static final int INVALID_REQUEST = -32600;
+    public static final int METHOD_NOT_FOUND = -32601;
+    public static final int INTERNAL_ERROR = -32603;
     /** Implementation-defined server error, for refusals that are about HTTP rather than JSON-RPC. */
-    static final int TRANSPORT_ERROR = -32000;
-    static final int SESSION_NOT_FOUND = -32001;
+    public static final int TRANSPORT_ERROR = -32000;
+    public static final int SESSION_NOT_FOUND = -32001;
+    /** What a client is told about a session id the server does not know (or will not admit knowing). */
+    public static final String SESSION_NOT_FOUND_MESSAGE = "session not found: it ended or expired; send initialize again";
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -37,7 +39,7 @@ final class JsonErrors {
     /**
      * @param requestId the JSON-RPC id of the request refused, when it could be read; else null
      */
-    static byte[] body(int code, String message, Object requestId) {
+    public static byte[] body(int code, String message, Object requestId) {
         ObjectNode root = JSON.createObjectNode().put("jsonrpc", "2.0");
         root.set("id", JSON.valueToTree(requestId));
         root.putObject("error").put("code", code).put("message", message);
@@ -48,7 +50,7 @@ final class JsonErrors {
         }
     }
 
-    static void write(HttpServletResponse response, int status, int code, String message, Object requestId) throws IOException {
+    public static void write(HttpServletResponse response, int status, int code, String message, Object requestId) throws IOException {
         byte[] body = body(code, message, requestId);
         response.setStatus(status);
         response.setContentType("application/json");

@@ -43,6 +43,11 @@ public final class McpHttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(McpHttpServer.class);
 
     public static final String MCP_PATH = "/mcp";
+    /**
+     * Request attribute holding a POST's JSON-RPC message (a Jackson {@code JsonNode}, already checked to be one
+     * message object), so filters added with {@link Builder#filter} can read it without parsing the body again.
+     */
+    public static final String MESSAGE_ATTRIBUTE = "parhelia.http.message";
 
     private final HttpSettings settings;
     private final Server jetty;

@@ -77,6 +77,7 @@ final class RequestGuard implements Filter {
             }
             requestId = idOf(message);
             forwarded = new CachedBodyRequest(request, body);
+            forwarded.setAttribute(McpHttpServer.MESSAGE_ATTRIBUTE, message);
         }
         if ("GET".equals(request.getMethod())) {
             // A listening stream lasts as long as the session: it is not a call to wait for when stopping.
