@@ -16,6 +16,9 @@ import io.modelcontextprotocol.spec.McpSchema.CallToolResult;
 import io.modelcontextprotocol.spec.McpServerTransportProvider;
 import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import io.modelcontextprotocol.util.DefaultMcpUriTemplateManager;
+import io.parhelia.mcp.ToolCallObserver.ObservedCall;
+import io.parhelia.mcp.ToolCallObserver.Outcome;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +49,7 @@ public final class ParheliaMcpServer implements AutoCloseable {
     private final CallerResolver callers;
     private final List<ResourceSpec> resources;
     private final ResourceChanges resourceChanges;
+    private final ToolCallObserver observer;
     private final List<AutoCloseable> feeds = new CopyOnWriteArrayList<>();
     private final JsonSchemaValidator validator = McpJsonDefaults.getSchemaValidator();
     private final ObjectMapper json = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
@@ -58,6 +62,7 @@ public final class ParheliaMcpServer implements AutoCloseable {
         this.callers = b.callers;
         this.resources = List.copyOf(b.resources);
         this.resourceChanges = b.resourceChanges;
+        this.observer = b.observer;
     }
 
     public static Builder builder() {
@@ -154,35 +159,66 @@ public final class ParheliaMcpServer implements AutoCloseable {
     }
 
     private CallToolResult call(ToolSpec spec, McpSyncServerExchange exchange, CallToolRequest request) {
+        long started = System.nanoTime();
+        Map<String, Object> arguments = request.arguments() == null ? Map.of() : request.arguments();
+        Caller caller = null;
+        Answer answer;
         try {
-            Caller caller = callers.resolve(exchange.transportContext());
-            if (caller == null) {
-                throw new ToolError("unauthenticated", null, "this call carries no identity; connect with a valid token");
-            }
-            if (!caller.has(spec.scope())) {
-                throw new ToolError("insufficient_scope", null, spec.name() + " needs scope " + spec.scope().value()
-                        + "; your token has " + caller.scopes().stream().map(Scope::value).toList()
-                        + ". Ask an admin for a token with " + spec.scope().value());
-            }
-            Map<String, Object> arguments = request.arguments() == null ? Map.of() : request.arguments();
-            JsonSchemaValidator.ValidationResponse validation = validator.validate(spec.inputSchema(), arguments);
-            if (!validation.valid()) {
-                throw invalidArguments(spec.name(), validation.errorMessage());
-            }
+            caller = callers.resolve(exchange.transportContext());
+            answer = answer(spec, exchange, request, caller, arguments);
+        } catch (Exception e) {
+            answer = unexpected(spec, e);
+        }
+        try {
+            observer.observe(new ObservedCall(spec.name(), caller, arguments, answer.outcome(), answer.errorCode(),
+                    answer.errorMessage(), Duration.ofNanos(System.nanoTime() - started), exchange.transportContext()));
+        } catch (RuntimeException e) {
+            log.warn("the tool call observer failed on a call of {}", spec.name(), e);
+        }
+        return answer.result();
+    }
+
+    private Answer answer(ToolSpec spec, McpSyncServerExchange exchange, CallToolRequest request, Caller caller,
+                          Map<String, Object> arguments) {
+        if (caller == null) {
+            return Answer.error(Outcome.REFUSED, new ToolError("unauthenticated", null,
+                    "this call carries no identity; connect with a valid token"));
+        }
+        if (!caller.has(spec.scope())) {
+            return Answer.error(Outcome.REFUSED, new ToolError("insufficient_scope", null, spec.name() + " needs scope "
+                    + spec.scope().value() + "; your token has " + caller.scopes().stream().map(Scope::value).toList()
+                    + ". Ask an admin for a token with " + spec.scope().value()));
+        }
+        JsonSchemaValidator.ValidationResponse validation = validator.validate(spec.inputSchema(), arguments);
+        if (!validation.valid()) {
+            return Answer.error(Outcome.REFUSED, invalidArguments(spec.name(), validation.errorMessage()));
+        }
+        try {
             Object progressToken = request.meta() == null ? null : request.meta().get("progressToken");
             Object result = spec.handler().handle(new ToolCall(caller, arguments, exchange, progressToken));
             Object structured = json.convertValue(result, Object.class);
-            return CallToolResult.builder()
+            return new Answer(CallToolResult.builder()
                     .structuredContent(structured)
                     .addTextContent(json.writeValueAsString(structured))
-                    .build();
+                    .build(), Outcome.ALLOWED, null, null);
         } catch (ToolError e) {
-            return error(e.code(), e.field(), e.getMessage());
+            return Answer.error(Outcome.FAILED, e);
         } catch (Exception e) {
-            String incident = UUID.randomUUID().toString().substring(0, 8);
-            log.error("tool {} failed unexpectedly (incident {})", spec.name(), incident, e);
-            return error("internal_error", null, spec.name() + " failed unexpectedly (incident " + incident
-                    + "); the server log has the details. Retry, and report the incident id if it persists");
+            return unexpected(spec, e);
+        }
+    }
+
+    private static Answer unexpected(ToolSpec spec, Exception e) {
+        String incident = UUID.randomUUID().toString().substring(0, 8);
+        log.error("tool {} failed unexpectedly (incident {})", spec.name(), incident, e);
+        return Answer.error(Outcome.ERROR, new ToolError("internal_error", null, spec.name() + " failed unexpectedly (incident "
+                + incident + "); the server log has the details. Retry, and report the incident id if it persists"));
+    }
+
+    /** A call's result together with what became of it, for the observer. */
+    private record Answer(CallToolResult result, Outcome outcome, String errorCode, String errorMessage) {
+        static Answer error(Outcome outcome, ToolError e) {
+            return new Answer(ParheliaMcpServer.error(e.code(), e.field(), e.getMessage()), outcome, e.code(), e.getMessage());
         }
     }
 
@@ -225,6 +261,7 @@ public final class ParheliaMcpServer implements AutoCloseable {
         private CallerResolver callers = CallerResolver.fromContext();
         private List<ResourceSpec> resources = List.of();
         private ResourceChanges resourceChanges;
+        private ToolCallObserver observer = ToolCallObserver.NONE;
 
         public Builder serverInfo(String name, String version) {
             this.name = name;
@@ -251,6 +288,12 @@ public final class ParheliaMcpServer implements AutoCloseable {
 
         public Builder callers(CallerResolver callers) {
             this.callers = callers;
+            return this;
+        }
+
+        /** What sees every tool call with its outcome, e.g. the audit log. */
+        public Builder observer(ToolCallObserver observer) {
+            this.observer = observer;
             return this;
         }
 

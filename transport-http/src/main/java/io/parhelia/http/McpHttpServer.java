@@ -48,6 +48,12 @@ public final class McpHttpServer implements AutoCloseable {
      * message object), so filters added with {@link Builder#filter} can read it without parsing the body again.
      */
     public static final String MESSAGE_ATTRIBUTE = "parhelia.http.message";
+    /** Transport context key (and request attribute) of the id each request is given, for the audit log. */
+    public static final String REQUEST_ID_KEY = "parhelia.http.request_id";
+    /** Transport context key of the client's address. */
+    public static final String REMOTE_ADDRESS_KEY = "parhelia.http.remote_address";
+    /** Request attribute a filter that refuses a request may set to a short reason code (e.g. {@code invalid_token}) for the observer. */
+    public static final String REFUSAL_ATTRIBUTE = "parhelia.http.refusal";
 
     private final HttpSettings settings;
     private final Server jetty;
@@ -68,7 +74,7 @@ public final class McpHttpServer implements AutoCloseable {
                 // The SDK closes a session with no open stream that saw no request during a whole interval,
                 // so an unused session goes after between one and two intervals: never before the idle time.
                 .sessionSweepInterval(settings.sessionIdle())
-                .contextExtractor(builder.contextExtractor)
+                .contextExtractor(withRequestBasics(builder.contextExtractor))
                 .build();
         builder.binder.accept(transport);
 
@@ -81,6 +87,8 @@ public final class McpHttpServer implements AutoCloseable {
         ServletContextHandler context = new ServletContextHandler();
         context.setContextPath("/");
         HostPolicy hosts = new HostPolicy(settings.host(), settings.allowedHosts(), settings.allowedOrigins());
+        // First, so it sees every request and the status it finally got, whoever answered it.
+        addFilter(context, new ObservingFilter(builder.observer), "/*");
         addFilter(context, new RequestGuard(hosts, settings.maxRequestBytes(), transport.protocolVersions(), calls), MCP_PATH);
         builder.filters.forEach(f -> addFilter(context, f.filter(), f.path()));
         ServletHolder mcp = new ServletHolder("mcp", transport);
@@ -117,6 +125,21 @@ public final class McpHttpServer implements AutoCloseable {
         Duration idle = settings.keepAlive().isZero() ? settings.sessionIdle() : settings.keepAlive().multipliedBy(2).plusSeconds(5);
         connector.setIdleTimeout(idle.toMillis());
         return connector;
+    }
+
+    /** What the extractor gives, plus the request's id and the client's address under their keys. */
+    private static McpTransportContextExtractor<HttpServletRequest> withRequestBasics(
+            McpTransportContextExtractor<HttpServletRequest> extractor) {
+        return request -> {
+            McpTransportContext extracted = extractor.extract(request);
+            Object requestId = request.getAttribute(REQUEST_ID_KEY);
+            String remoteAddress = request.getRemoteAddr();
+            return key -> switch (key) {
+                case REQUEST_ID_KEY -> requestId;
+                case REMOTE_ADDRESS_KEY -> remoteAddress;
+                default -> extracted.get(key);
+            };
+        };
     }
 
     private static void addFilter(ServletContextHandler context, Filter filter, String path) {
@@ -223,6 +246,7 @@ public final class McpHttpServer implements AutoCloseable {
         private Readiness.Probe readiness = () -> new Readiness(true, Map.of());
         private final List<PathFilter> filters = new ArrayList<>();
         private final Map<String, HttpServlet> servlets = new LinkedHashMap<>();
+        private HttpRequestObserver observer = HttpRequestObserver.NONE;
         private int maxThreads = 200;
 
         private Builder(HttpSettings settings) {
@@ -255,6 +279,12 @@ public final class McpHttpServer implements AutoCloseable {
         /** A further endpoint, e.g. metadata documents. */
         public Builder servlet(String path, HttpServlet servlet) {
             servlets.put(path, servlet);
+            return this;
+        }
+
+        /** What sees every request with the status it got, e.g. to audit refusals. */
+        public Builder observer(HttpRequestObserver observer) {
+            this.observer = observer;
             return this;
         }
 
