@@ -27,6 +27,11 @@ public record ParheliaHome(Path root) {
         return root.resolve("runs");
     }
 
+    /** The audit log: one chained JSON line per tool call and refused HTTP request, a file per UTC day. */
+    public Path audit() {
+        return root.resolve("audit");
+    }
+
     /** Creates the home and its directories, private to the user, when missing. */
     public ParheliaHome create() {
         try {
