@@ -1,5 +1,10 @@
 package io.parhelia.cli;
 
+import io.parhelia.auth.HttpAuth;
+import io.parhelia.auth.ResourceUrls;
+import io.parhelia.auth.StaticTokens;
+import io.parhelia.auth.TokenStore;
+import io.parhelia.auth.TokenVerifier;
 import io.parhelia.engine.Engine;
 import io.parhelia.engine.config.ParheliaConfig;
 import io.parhelia.engine.health.Check;
@@ -18,7 +23,9 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -32,7 +39,8 @@ import picocli.CommandLine.ParentCommand;
         description = {"Serve Parhelia's tools over MCP.",
                 "Over stdio (the default) the caller is the local user with every scope.",
                 "Over Streamable HTTP the endpoint is /mcp, with /healthz and /readyz for probes; it binds 127.0.0.1 "
-                        + "unless --host says otherwise, and needs TLS (or --allow-insecure-http) off loopback."})
+                        + "unless --host says otherwise, and needs --auth and TLS (or --allow-insecure-http) off loopback.",
+                "With --auth every request needs a bearer token: from $" + StaticTokens.ENV + " or `parhelia token create`."})
 final class McpServerCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(McpServerCommand.class);
@@ -67,13 +75,35 @@ final class McpServerCommand implements Callable<Integer> {
             description = "HTTP: allow plain HTTP on a non-loopback address, for a proxy in front that terminates TLS.")
     boolean allowInsecureHttp;
 
+    @Option(names = "--auth", description = "HTTP: require a bearer token on every /mcp request (tokens from $"
+            + StaticTokens.ENV + ", comma-separated, and from `parhelia token create`).")
+    boolean auth;
+
+    @Option(names = "--public-url", paramLabel = "URL", description = "HTTP with --auth: the /mcp URL clients reach through a "
+            + "proxy, e.g. https://parhelia.example.com/mcp (default: the URL each request was sent to).")
+    String publicUrl;
+
     @Override
     public Integer call() throws Exception {
         ParheliaConfig config = parent.config();
         HttpSettings httpSettings = null;
+        TokenStore tokenStore = null;
+        HttpAuth.Builder httpAuth = null;
+        if (transport == Transport.stdio && (auth || publicUrl != null)) {
+            System.err.println("parhelia: --auth and --public-url apply to --transport http; over stdio the caller is the local user");
+            return 2;
+        }
         if (transport == Transport.http) {
             try {
                 httpSettings = httpSettings(config, System.getenv(KEYSTORE_PASSWORD_ENV));
+                if (auth) {
+                    tokenStore = TokenStore.open(config.home());
+                    httpAuth = httpAuth(StaticTokens.parse(System.getenv(StaticTokens.ENV)), tokenStore, httpSettings);
+                } else if (!McpHttpServer.isLoopback(httpSettings.host())) {
+                    throw new IllegalArgumentException("refusing to serve " + httpSettings.host() + " without --auth: off loopback "
+                            + "every caller needs a token. Add --auth (tokens in $" + StaticTokens.ENV + " or from `parhelia token "
+                            + "create`), and HTTPS: --tls-cert with --tls-key, or --allow-insecure-http behind a proxy that terminates TLS");
+                }
             } catch (IllegalArgumentException e) {
                 System.err.println("parhelia: " + e.getMessage());
                 return 2;
@@ -89,10 +119,11 @@ final class McpServerCommand implements Callable<Integer> {
                     .instructions(ParheliaTools.INSTRUCTIONS)
                     .tools(ParheliaTools.all(engine))
                     .resources(ParheliaTools.resources(engine), ParheliaTools.resourceChanges(engine))
-                    .callers(CallerResolver.localUser())
+                    .callers(auth ? CallerResolver.fromContext() : CallerResolver.localUser())
                     .build()) {
                 if (httpSettings != null) {
-                    return serveHttp(engine, server, httpSettings);
+                    return serveHttp(engine, server, httpSettings, httpAuth == null ? null : httpAuth.tools(server.tools()).build(),
+                            tokenStore);
                 }
                 // On SIGTERM, hand the reconciler lease back so another server takes over at once.
                 Runtime.getRuntime().addShutdownHook(new Thread(engine::close, "parhelia-shutdown"));
@@ -104,10 +135,27 @@ final class McpServerCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static int serveHttp(Engine engine, ParheliaMcpServer server, HttpSettings settings) throws Exception {
+    private HttpAuth.Builder httpAuth(StaticTokens staticTokens, TokenStore tokenStore, HttpSettings settings) {
+        if (staticTokens.size() == 0 && tokenStore.list().stream().noneMatch(t -> t.status(Instant.now()).equals("active"))) {
+            log.warn("--auth is on but there is no token yet: every request will be refused until one is set in ${} "
+                    + "or made with `parhelia token create`", StaticTokens.ENV);
+        }
+        // Static tokens are checked first; a JWT verifier (embedded or external issuer) goes after the file's tokens.
+        return HttpAuth.builder(TokenVerifier.firstOf(List.of(staticTokens, tokenStore)))
+                .resourceUrls(publicUrl == null ? ResourceUrls.fromRequests() : ResourceUrls.configured(publicUrl))
+                .sessionIdle(settings.sessionIdle());
+    }
+
+    private static int serveHttp(Engine engine, ParheliaMcpServer server, HttpSettings settings, HttpAuth auth,
+                                 TokenStore tokenStore) throws Exception {
         McpHttpServer http;
         try {
-            http = McpHttpServer.builder(settings)
+            McpHttpServer.Builder builder = McpHttpServer.builder(settings);
+            if (auth != null) {
+                auth.install(builder);
+                tokenStore.startFlushing(Duration.ofMinutes(1));
+            }
+            http = builder
                     .mcp(server::bind)
                     .readiness(() -> readiness(engine))
                     .build();
@@ -130,11 +178,15 @@ final class McpServerCommand implements Callable<Integer> {
             } catch (Exception e) {
                 log.warn("stopping the HTTP server failed", e);
             } finally {
+                if (tokenStore != null) {
+                    tokenStore.close();
+                }
                 engine.close();
                 stopped.countDown();
             }
         }, "parhelia-shutdown"));
-        log.info("parhelia {} serving MCP over HTTP at {}; home {}", Main.version(), http.uri(), engine.config().home());
+        log.info("parhelia {} serving MCP over HTTP at {}; {}; home {}", Main.version(), http.uri(),
+                auth == null ? "no authentication (loopback only)" : "bearer tokens required", engine.config().home());
         stopped.await();
         return 0;
     }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -34,12 +35,18 @@ final class HttpServerProcess implements AutoCloseable {
     }
 
     static HttpServerProcess start(ParheliaHomeFixture home, String... extraArgs) throws IOException {
+        return start(home, Map.of(), extraArgs);
+    }
+
+    /** With more environment variables, e.g. {@code PARHELIA_AUTH_TOKENS}. */
+    static HttpServerProcess start(ParheliaHomeFixture home, Map<String, String> extraEnv, String... extraArgs) throws IOException {
         List<String> command = new ArrayList<>(List.of(ParheliaHomeFixture.LAUNCHER.toString(), "mcp-server",
                 "--transport", "http", "--port", "0"));
         command.addAll(List.of(extraArgs));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().clear();
         builder.environment().putAll(home.environment());
+        builder.environment().putAll(extraEnv);
         Path stderr = home.home.resolve("http-server-" + UUID.randomUUID() + ".stderr");
         builder.redirectError(stderr.toFile());
         builder.redirectOutput(home.home.resolve("http-server-" + UUID.randomUUID() + ".stdout").toFile());
@@ -65,7 +72,17 @@ final class HttpServerProcess implements AutoCloseable {
 
     /** A connected SDK client over Streamable HTTP; closed with this server. */
     McpSyncClient client() {
-        var transport = HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + port()).endpoint("/mcp").build();
+        return client(HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + port()).endpoint("/mcp").build());
+    }
+
+    /** A connected client sending {@code token} as its bearer token; closed with this server. */
+    McpSyncClient client(String token) {
+        return client(HttpClientStreamableHttpTransport.builder("http://127.0.0.1:" + port()).endpoint("/mcp")
+                .httpRequestCustomizer((request, method, uri, body, context) -> request.header("Authorization", "Bearer " + token))
+                .build());
+    }
+
+    private McpSyncClient client(HttpClientStreamableHttpTransport transport) {
         McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(60)).build();
         client.initialize();
         synchronized (clients) {

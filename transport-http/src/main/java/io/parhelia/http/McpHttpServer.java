@@ -222,7 +222,8 @@ public final class McpHttpServer implements AutoCloseable {
         stop();
     }
 
-    static boolean isLoopback(String host) {
+    /** Whether {@code host} is a loopback name or literal address (a name other than localhost is not resolved). */
+    public static boolean isLoopback(String host) {
         String name = host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
         if (name.equals("localhost")) {
             return true;
