@@ -223,7 +223,7 @@ class PodmanIT {
 
         Map<String, Object> attach = structured(call(client, "parhelia_session_attach_info", Map.of("session_id", sessionId)));
         assertThat(attach).containsEntry("attachable", true)
-                .containsEntry("command", "podman exec -it parhelia-" + chat + " tmux attach -t parhelia");
+                .containsEntry("command", "podman exec -it parhelia-" + chat + " tmux attach -t main");
         assertThat(run((List<String>) attach.get("check_command"))).as("the check finds the tmux session").isZero();
 
         call(client, "parhelia_session_send", Map.of("session_id", sessionId, "text", "hello \"world\" $(id)"));

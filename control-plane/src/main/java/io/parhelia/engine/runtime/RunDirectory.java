@@ -32,6 +32,15 @@ import java.util.regex.Pattern;
 public final class RunDirectory {
 
     public static final String RUNNER = "parhelia-runner.sh";
+    /**
+     * The first process of an agent's container, for every runtime that runs agents in containers: it
+     * runs the {@link #RUNNER} in tmux session {@link #CONTAINER_SESSION}, passes a stop on to the agent
+     * and exits with the agent's exit code. Options say whether it writes the run files from its
+     * arguments (when the run directory is the container's own) and copies the log to its standard output.
+     */
+    public static final String CONTAINER_ENTRY = "parhelia-container-entry.sh";
+    /** The tmux session {@link #CONTAINER_ENTRY} runs the agent in: people attach to it and input is typed into it. */
+    public static final String CONTAINER_SESSION = "main";
     public static final String LOG_FILE = "agent.log";
     public static final String EXIT_CODE_FILE = "exit_code";
     public static final String PID_FILE = "pid";

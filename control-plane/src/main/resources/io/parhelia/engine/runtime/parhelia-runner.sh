@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs one Parhelia agent. LocalRuntime starts it as `bash parhelia-runner.sh RUN_DIR` in the task's
 # workspace, inside a detached tmux session or a new setsid session, so it outlives the server. The
-# kubernetes runtime's Pods run it too, in tmux (see parhelia-pod-entry.sh there), without a clone file.
+# podman and kubernetes runtimes' containers run it too, in tmux, through parhelia-container-entry.sh
+# (a Pod's without a clone file: an init container clones there).
 #
-# Reads from RUN_DIR (all written by LocalRuntime, NUL-separated, never parsed by a shell):
+# Reads from RUN_DIR (written by RunDirectory.prepare, or in a Pod by parhelia-container-entry.sh;
+# NUL-separated, never parsed by a shell):
 #   argv   the agent command, one element per NUL
 #   env    NAME=VALUE assignments for the agent; deleted once read because it may hold secrets
 #   clone  optional: repository NUL branch NUL (empty branch = the repository's default)

@@ -34,7 +34,10 @@ import java.util.regex.Pattern;
  * The Pod one task's agent runs in, and how to read its state back. An init container clones the
  * repository into the workspace (an emptyDir mounted where the server would have the workspace, so
  * that {@code {workspace}} in the agent command means the same everywhere); the agent container runs
- * {@code parhelia-pod-entry.sh}, which runs the local runtime's own runner inside tmux.
+ * the container entry every container runtime shares ({@link RunDirectory#CONTAINER_ENTRY}), which
+ * writes the run files from its arguments into the Pod's run volume, runs the local runtime's own
+ * runner inside tmux, copies the agent's log to its standard output (the Pod's log) and exits with the
+ * agent's exit code (the Pod's).
  */
 final class AgentPod {
 
@@ -52,7 +55,7 @@ final class AgentPod {
     static final String AGENT_CONTAINER = "agent";
     static final String CLONE_CONTAINER = "workspace";
     /** The tmux session the agent runs in; people attach to it. */
-    static final String TMUX_SESSION = "main";
+    static final String TMUX_SESSION = RunDirectory.CONTAINER_SESSION;
     /** Pod names are this prefix plus the task id. */
     static final String NAME_PREFIX = "parhelia-";
     /**
@@ -69,7 +72,7 @@ final class AgentPod {
     private static final int MAX_POD_NAME = 63;
     /** Only the variables Parhelia sets for the task go along; the rest of the server's environment belongs to the server. */
     private static final String TASK_VARIABLE_PREFIX = "PARHELIA_TASK_";
-    private static final String ENTRY_SCRIPT = script(AgentPod.class, "parhelia-pod-entry.sh");
+    private static final String ENTRY_SCRIPT = script(RunDirectory.class, RunDirectory.CONTAINER_ENTRY);
     private static final String RUNNER_SCRIPT = script(RunDirectory.class, RunDirectory.RUNNER);
 
     private AgentPod() {
@@ -91,8 +94,11 @@ final class AgentPod {
         ResourceRequirements resources = resources(spec.resources());
         List<VolumeMount> mounts = new ArrayList<>(List.of(mount("workspace", workspace), mount("run", RUN_DIR)));
 
-        List<String> command = new ArrayList<>(List.of("bash", "-c", ENTRY_SCRIPT, "parhelia-entry", RUN_DIR, workspace,
-                RUNNER_SCRIPT, spec.stdin() == null ? "" : LAUNCH_DIR + "/" + STDIN_FILE));
+        // The Pod's run directory is its own volume, so the entry writes the run files there from its
+        // arguments; and the Kubernetes log API serves the container's standard output.
+        List<String> command = new ArrayList<>(List.of("bash", "-c", ENTRY_SCRIPT, "parhelia-entry",
+                "--write-run-files", RUNNER_SCRIPT, spec.stdin() == null ? "" : LAUNCH_DIR + "/" + STDIN_FILE,
+                "--log-to-stdout", RUN_DIR));
         command.addAll(spec.argv());
         PodBuilder pod = new PodBuilder()
                 .withNewMetadata()

@@ -10,8 +10,12 @@ import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.Quantity;
 import io.parhelia.engine.runtime.LaunchSpec;
 import io.parhelia.engine.runtime.Resources;
+import io.parhelia.engine.runtime.RunDirectory;
 import io.parhelia.engine.runtime.RuntimeFailure;
 import io.parhelia.engine.runtime.RuntimeState;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +31,14 @@ class AgentPodTest {
                 Map.of("PATH", "/server/bin", "ANTHROPIC_API_KEY", "server-key", "PARHELIA_AUTH_TOKENS", "secret",
                         "PARHELIA_TASK_ATTEMPT", "2"),
                 WORKSPACE, repo, branch, resources, stdin, true);
+    }
+
+    private static String resource(Class<?> owner, String name) {
+        try {
+            return new String(RunDirectory.resource(owner, name), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static Container agent(Pod pod) {
@@ -46,12 +58,15 @@ class AgentPodTest {
         assertThat(pod.getSpec().getInitContainers()).isEmpty();
         List<String> command = agent(pod).getCommand();
         assertThat(command.subList(0, 2)).containsExactly("bash", "-c");
-        assertThat(command.get(2)).contains("tmux new-session -d -s main");
+        assertThat(command.get(2)).as("the container entry shared with the podman runtime")
+                .isEqualTo(resource(RunDirectory.class, RunDirectory.CONTAINER_ENTRY));
         assertThat(command.get(3)).isEqualTo("parhelia-entry");
-        assertThat(command.get(5)).isEqualTo(WORKSPACE.toString());
-        assertThat(command.get(6)).contains("read_nul_separated"); // the local runtime's own runner
-        assertThat(command.get(7)).isEmpty();
-        assertThat(command.subList(8, command.size()))
+        assertThat(command.get(4)).isEqualTo("--write-run-files");
+        assertThat(command.get(5)).as("the local runtime's own runner")
+                .isEqualTo(resource(RunDirectory.class, RunDirectory.RUNNER));
+        assertThat(command.get(6)).as("no standard input").isEmpty();
+        assertThat(command.subList(7, 9)).containsExactly("--log-to-stdout", "/parhelia/run");
+        assertThat(command.subList(9, command.size()))
                 .containsExactly("claude", "-p", "fix the \"build\"; rm -rf / # not a shell");
         assertThat(agent(pod).getWorkingDir()).isEqualTo(WORKSPACE.toString());
         assertThat(agent(pod).getVolumeMounts()).anySatisfy(m -> {
@@ -116,7 +131,8 @@ class AgentPodTest {
     void aLongPromptTravelsInAnAnnotationTheAgentReadsAsAFile() throws RuntimeFailure {
         Pod pod = AgentPod.build(launch(null, null, new Resources(1, 1, null), "a long prompt"), KubernetesFixtures.settings(), 7);
         assertThat(pod.getMetadata().getAnnotations()).containsEntry("parhelia.io/stdin", "a long prompt");
-        assertThat(agent(pod).getCommand().get(7)).isEqualTo("/parhelia/launch/stdin");
+        List<String> command = agent(pod).getCommand();
+        assertThat(command.get(command.indexOf("--write-run-files") + 2)).isEqualTo("/parhelia/launch/stdin");
         assertThat(pod.getSpec().getVolumes()).filteredOn(v -> v.getDownwardAPI() != null).singleElement()
                 .satisfies(v -> assertThat(v.getDownwardAPI().getItems().get(0).getFieldRef().getFieldPath())
                         .isEqualTo("metadata.annotations['parhelia.io/stdin']"));

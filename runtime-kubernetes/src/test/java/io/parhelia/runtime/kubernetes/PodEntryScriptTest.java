@@ -49,11 +49,15 @@ class PodEntryScriptTest {
                 stdin, true);
         Pod pod = AgentPod.build(spec, KubernetesFixtures.settings(), 5);
         List<String> command = new ArrayList<>(pod.getSpec().getContainers().get(0).getCommand());
-        command.set(4, dir.resolve("run").toString());
+        int runDir = command.indexOf("/parhelia/run");
+        assertThat(runDir).as("the run directory argument").isPositive();
+        command.set(runDir, dir.resolve("run").toString());
         if (stdin != null) {
             Path stdinFile = dir.resolve("stdin-from-annotation");
             Files.writeString(stdinFile, pod.getMetadata().getAnnotations().get(AgentPod.STDIN_ANNOTATION));
-            command.set(7, stdinFile.toString());
+            int stdinArgument = command.indexOf("/parhelia/launch/stdin");
+            assertThat(stdinArgument).as("the standard input argument").isPositive();
+            command.set(stdinArgument, stdinFile.toString());
         }
         ProcessBuilder builder = new ProcessBuilder(command).directory(workspace.toFile())
                 .redirectOutput(dir.resolve("stdout").toFile()).redirectErrorStream(true);
@@ -74,6 +78,7 @@ class PodEntryScriptTest {
 
         assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isEqualTo(7);
+        assertThat(dir.resolve("run").resolve("exit_code")).as("recorded in the run directory too").hasContent("7");
         assertThat(stdout()).contains("<two words>\n<it's \"quoted\"; $(not run)>\n<>\n")
                 .contains("in-tmux").contains(dir.resolve("workspace").toString());
     }

@@ -45,10 +45,11 @@ import java.util.concurrent.TimeUnit;
  * or off as the task says.
  *
  * <p>The task's workspace and run directory are mounted at the same paths as on this machine, and the
- * container runs the local runtime's runner inside a tmux session: the agent command goes in and its
+ * container runs the local runtime's runner inside a tmux session, through the container entry every
+ * container runtime shares ({@link RunDirectory#CONTAINER_ENTRY}): the agent command goes in and its
  * log and exit code come out as files in the run directory, exactly as for a local agent, and stay
  * after the container is gone (it removes itself when the agent ends). A person attaches with
- * {@code podman exec -it parhelia-<task> tmux attach -t parhelia}; session input is typed with tmux
+ * {@code podman exec -it parhelia-<task> tmux attach -t main}; session input is typed with tmux
  * inside the container. A home of the engine, mounted at {@code /home/agent}, is shared by the agents
  * of one Parhelia home, so a conversation an agent leaves there can be resumed by a later task.
  */
@@ -58,7 +59,7 @@ public final class PodmanRuntime implements AgentRuntime {
     /** Container names (and handle ids) are this prefix plus the task id. */
     public static final String CONTAINER_PREFIX = "parhelia-";
     /** The tmux session the agent runs in, inside its container. */
-    public static final String TMUX_SESSION = "parhelia";
+    public static final String TMUX_SESSION = RunDirectory.CONTAINER_SESSION;
     public static final String LABEL_MANAGED = "parhelia.io/managed";
     public static final String LABEL_TASK = "parhelia.io/task-id";
     /** Which Parhelia home started a container: homes sharing an engine each list only their own. */
@@ -69,7 +70,6 @@ public final class PodmanRuntime implements AgentRuntime {
     public static final String AGENT_HOME = "/home/agent";
 
     private static final Logger log = LoggerFactory.getLogger(PodmanRuntime.class);
-    private static final String INIT_SCRIPT = "parhelia-container-init.sh";
     private static final Set<String> LIVE_STATES = Set.of("running", "paused", "restarting");
     private static final Duration READY_LIMIT = Duration.ofSeconds(30);
     private static final Duration EXEC_LIMIT = Duration.ofSeconds(10);
@@ -132,7 +132,7 @@ public final class PodmanRuntime implements AgentRuntime {
         String name = CONTAINER_PREFIX + spec.taskId();
         Path workspace = spec.workspace().toAbsolutePath().normalize();
         RunDirectory run = new RunDirectory(runsDir.resolve(spec.taskId()));
-        Path init = run.path().resolve(INIT_SCRIPT);
+        Path entry = run.path().resolve(RunDirectory.CONTAINER_ENTRY);
         String user;
         try {
             Files.createDirectories(runsDir);
@@ -141,7 +141,8 @@ public final class PodmanRuntime implements AgentRuntime {
             Optional<InspectContainerResponse> previous = call(client -> inspectContainer(client, name));
             setAsidePreviousRun(name, previous, run);
             run.prepare(spec, agentEnvironment(spec.env()));
-            Files.write(init, RunDirectory.resource(PodmanRuntime.class, INIT_SCRIPT));
+            // The run directory is shared with the container: the entry finds the run files there.
+            Files.write(entry, RunDirectory.resource(RunDirectory.class, RunDirectory.CONTAINER_ENTRY));
             Files.createDirectories(workspace);
             user = settings.user().isBlank() ? ownerOf(run.path()) : settings.user();
         } catch (IOException e) {
@@ -157,7 +158,7 @@ public final class PodmanRuntime implements AgentRuntime {
                     .withUser(user)
                     .withEnv("HOME=" + AGENT_HOME)
                     .withWorkingDir(workspace.toString())
-                    .withCmd("bash", init.toString(), run.path().toString())
+                    .withCmd("bash", entry.toString(), run.path().toString())
                     .withHostConfig(hostConfig(spec, workspace, run.path()))
                     .exec().getId();
         } catch (RuntimeException e) {
@@ -241,7 +242,7 @@ public final class PodmanRuntime implements AgentRuntime {
                 if ((container.isEmpty() || !isLive(container.get())) && !run.runnerReady()) {
                     throw new RuntimeFailure("the agent container exited before its runner started (exit code "
                             + container.map(c -> String.valueOf(c.getState().getExitCodeLong())).orElse("unknown")
-                            + "); the image needs bash and tmux; see " + run.path());
+                            + "): " + whyNotStarted(run));
                 }
                 nextLook = System.nanoTime() + Duration.ofMillis(100).toNanos();
             }
@@ -251,6 +252,19 @@ public final class PodmanRuntime implements AgentRuntime {
             }
             pause(Duration.ofMillis(2));
         }
+    }
+
+    /** What the container's entry said when it gave up (it writes that to the agent's log), or what to check. */
+    private static String whyNotStarted(RunDirectory run) {
+        try {
+            String said = new String(run.readLog(0, 4096).data(), StandardCharsets.UTF_8).strip();
+            if (!said.isEmpty()) {
+                return said;
+            }
+        } catch (RuntimeFailure e) {
+            log.debug("could not read the agent log in {}", run.path(), e);
+        }
+        return "the image needs bash and tmux; see " + run.path();
     }
 
     @Override

@@ -213,7 +213,7 @@ class PodmanRuntimeTest {
 
         AttachInfo attach = runtime.attachInfo(handle);
         assertThat(attach.attachable()).isTrue();
-        assertThat(attach.command()).isEqualTo("podman exec -it " + handle.id() + " tmux attach -t parhelia");
+        assertThat(attach.command()).isEqualTo("podman exec -it " + handle.id() + " tmux attach -t main");
         assertThat(run(attach.checkCommand())).as("the check command finds the session").isZero();
 
         runtime.sendInput(handle, "hello \"world\" $(id)", true);
@@ -282,6 +282,22 @@ class PodmanRuntimeTest {
         RuntimeHandle handle = start(taskId, fakeClaude("after a restart"));
 
         assertThat(awaitExit(handle).exitCode()).isZero();
+    }
+
+    @Test
+    void anImageWithoutTmuxIsRefusedWithWhatToInstall() throws Exception {
+        String noTmux = TestImage.withoutTmux();
+        assertThat(noTmux).as("the test image without tmux could be made").isNotNull();
+        PodmanRuntime withoutTmux = new PodmanRuntime(config(home, Map.of("runtime.podman.image", noTmux)));
+
+        String taskId = newTaskId();
+        assertThatThrownBy(() -> withoutTmux.start(new LaunchSpec(taskId, fakeClaude("never runs"), Map.of(),
+                workspace(taskId), null, null, new Resources(1, 1, null), null, true)))
+                .isInstanceOf(RuntimeFailure.class)
+                .hasMessageContaining("exit code 127")
+                .hasMessageContaining("the agent image has no tmux")
+                .hasMessageContaining("runtime.podman.image");
+        assertThat(run(List.of("podman", "container", "exists", PodmanRuntime.CONTAINER_PREFIX + taskId))).isEqualTo(1);
     }
 
     @Test

@@ -50,6 +50,48 @@ final class TestImage {
         return image;
     }
 
+    /**
+     * The test image with tmux removed (made once per test image): what a person gets who builds an
+     * agent image and forgets tmux. Null when it could not be made.
+     */
+    static synchronized String withoutTmux() throws IOException, InterruptedException {
+        String base = image();
+        if (base == null) {
+            return null;
+        }
+        String derived = base + "-no-tmux";
+        if (podman("image", "exists", derived) == 0) {
+            return derived;
+        }
+        String builder = "parhelia-no-tmux-build-" + ProcessHandle.current().pid();
+        List<String> remove = new ArrayList<>(List.of("run", "--name", builder, "--user", "root", "--network", "none",
+                "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"));
+        if (!OCI_RUNTIME.isEmpty()) {
+            remove.addAll(0, List.of("--runtime", OCI_RUNTIME));
+        }
+        remove.addAll(List.of(base, "rm", "/usr/bin/tmux"));
+        try {
+            if (podman(remove.toArray(String[]::new)) != 0 || podman("commit", "--quiet", builder, derived) != 0) {
+                return null;
+            }
+        } finally {
+            podman("rm", "-f", builder);
+        }
+        return derived;
+    }
+
+    private static int podman(String... arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("podman"));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (!process.waitFor(2, TimeUnit.MINUTES)) {
+            process.destroyForcibly();
+            return -1;
+        }
+        return process.exitValue();
+    }
+
     static String whyUnavailable() {
         return unavailable;
     }
