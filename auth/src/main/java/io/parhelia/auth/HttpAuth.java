@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -28,6 +29,7 @@ public final class HttpAuth {
     private final TokenVerifier verifier;
     private final ResourceUrls urls;
     private final List<URI> authorizationServers;
+    private final AuthorizationServer embedded;
     private final Map<String, Scope> toolScopes;
     private final SessionBindings sessions;
     private final Consumer<AuthRefusal> refusals;
@@ -36,6 +38,7 @@ public final class HttpAuth {
         this.verifier = Objects.requireNonNull(b.verifier, "verifier");
         this.urls = b.urls;
         this.authorizationServers = List.copyOf(b.authorizationServers);
+        this.embedded = b.embedded;
         this.toolScopes = Map.copyOf(b.toolScopes);
         // The SDK drops a session unused for one to two idle periods; a binding outlives that, and then goes.
         this.sessions = new SessionBindings(b.sessionIdle.multipliedBy(2).plusMinutes(1), System::nanoTime);
@@ -48,11 +51,15 @@ public final class HttpAuth {
 
     /** Adds the filter, the metadata documents and the transport context to {@code server}. */
     public McpHttpServer.Builder install(McpHttpServer.Builder server) {
+        Function<HttpServletRequest, List<URI>> issuers = embedded == null ? request -> authorizationServers
+                : request -> List.of(URI.create(AuthorizationServer.issuerOf(urls.resource(request))));
+        if (embedded != null) {
+            embedded.install(server);
+        }
         return server
                 .filter(McpHttpServer.MCP_PATH, new BearerAuthFilter(verifier, urls, toolScopes, sessions, refusals))
-                .servlet(ResourceUrls.METADATA_PATH, new ProtectedResourceMetadataServlet(urls, authorizationServers))
-                .servlet(ResourceUrls.METADATA_PATH + McpHttpServer.MCP_PATH,
-                        new ProtectedResourceMetadataServlet(urls, authorizationServers))
+                .servlet(ResourceUrls.METADATA_PATH, new ProtectedResourceMetadataServlet(urls, issuers))
+                .servlet(ResourceUrls.METADATA_PATH + McpHttpServer.MCP_PATH, new ProtectedResourceMetadataServlet(urls, issuers))
                 .contextExtractor(HttpAuth::transportContext);
     }
 
@@ -72,6 +79,7 @@ public final class HttpAuth {
         private final TokenVerifier verifier;
         private ResourceUrls urls = ResourceUrls.fromRequests();
         private List<URI> authorizationServers = List.of();
+        private AuthorizationServer embedded;
         private Map<String, Scope> toolScopes = Map.of();
         private Duration sessionIdle = HttpSettings.loopback().sessionIdle();
         private Consumer<AuthRefusal> refusals = refusal -> { };
@@ -89,6 +97,15 @@ public final class HttpAuth {
         /** Issuers of the tokens accepted, listed in the metadata (the embedded authorization server, or an external one). */
         public Builder authorizationServers(List<URI> issuers) {
             this.authorizationServers = issuers;
+            return this;
+        }
+
+        /**
+         * Serves the embedded authorization server's endpoints and names it (the origin of each request's
+         * resource) in the metadata; its tokens must also be in the verifier, through {@link AuthorizationServer#verifier()}.
+         */
+        public Builder embeddedAuthorizationServer(AuthorizationServer server) {
+            this.embedded = server;
             return this;
         }
 

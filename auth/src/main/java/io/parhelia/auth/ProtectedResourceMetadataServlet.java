@@ -11,6 +11,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.net.URI;
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * The protected-resource metadata document (RFC 9728) that OAuth clients read after a 401: which
@@ -23,11 +24,12 @@ final class ProtectedResourceMetadataServlet extends HttpServlet {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ResourceUrls urls;
-    private final List<URI> authorizationServers;
+    /** The issuers for a request: fixed for an external one, the request's origin for the embedded one. */
+    private final Function<HttpServletRequest, List<URI>> authorizationServers;
 
-    ProtectedResourceMetadataServlet(ResourceUrls urls, List<URI> authorizationServers) {
+    ProtectedResourceMetadataServlet(ResourceUrls urls, Function<HttpServletRequest, List<URI>> authorizationServers) {
         this.urls = urls;
-        this.authorizationServers = List.copyOf(authorizationServers);
+        this.authorizationServers = authorizationServers;
     }
 
     @Override
@@ -51,9 +53,10 @@ final class ProtectedResourceMetadataServlet extends HttpServlet {
 
     private void document(HttpServletRequest request, HttpServletResponse response) throws IOException {
         ObjectNode body = JSON.createObjectNode().put("resource", urls.resource(request).toString());
-        if (!authorizationServers.isEmpty()) {
+        List<URI> issuers = authorizationServers.apply(request);
+        if (!issuers.isEmpty()) {
             ArrayNode servers = body.putArray("authorization_servers");
-            authorizationServers.forEach(server -> servers.add(server.toString()));
+            issuers.forEach(server -> servers.add(server.toString()));
         }
         ArrayNode scopes = body.putArray("scopes_supported");
         for (Scope scope : Scope.values()) {
