@@ -46,6 +46,8 @@ public final class JwtVerifier implements TokenVerifier {
             JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512,
             JWSAlgorithm.RS256, JWSAlgorithm.RS384, JWSAlgorithm.RS512,
             JWSAlgorithm.PS256, JWSAlgorithm.PS384, JWSAlgorithm.PS512, JWSAlgorithm.EdDSA, JWSAlgorithm.Ed25519);
+    /** What identity providers sign access tokens with, unless told otherwise. */
+    public static final Set<JWSAlgorithm> EXTERNAL_DEFAULT_ALGORITHMS = Set.of(JWSAlgorithm.RS256, JWSAlgorithm.ES256);
     static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
     private static final JOSEObjectType ACCESS_TOKEN_TYPE = new JOSEObjectType("at+jwt");
 

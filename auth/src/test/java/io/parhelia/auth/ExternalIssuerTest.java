@@ -37,6 +37,7 @@ class ExternalIssuerTest {
     static RSAKey key;
     static HttpServer jwks;
     static JwtVerifier verifier;
+    static String issuerOnLoopback;
 
     @BeforeAll
     static void start() throws Exception {
@@ -51,6 +52,14 @@ class ExternalIssuerTest {
             exchange.close();
         });
         jwks.start();
+        issuerOnLoopback = "http://127.0.0.1:" + jwks.getAddress().getPort() + "/tenant";
+        byte[] metadata = ("{\"issuer\":\"" + issuerOnLoopback + "\",\"jwks_uri\":\"http://127.0.0.1:" + jwks.getAddress().getPort()
+                + "/jwks\"}").getBytes(StandardCharsets.UTF_8);
+        jwks.createContext("/.well-known/openid-configuration/tenant", exchange -> {
+            exchange.sendResponseHeaders(200, metadata.length);
+            exchange.getResponseBody().write(metadata);
+            exchange.close();
+        });
         verifier = JwtVerifier.external(ISSUER, URI.create("http://127.0.0.1:" + jwks.getAddress().getPort() + "/jwks"),
                 Set.of(JWSAlgorithm.RS256), List.of("api://parhelia"));
     }
@@ -120,6 +129,17 @@ class ExternalIssuerTest {
     void symmetricAlgorithmsCannotBeAllowed() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> JwtVerifier.external(ISSUER, URI.create("http://127.0.0.1:1/jwks"),
                 Set.of(JWSAlgorithm.HS256), List.of())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("asymmetric");
+    }
+
+    @Test
+    void theJwksUrlIsFoundInTheIssuersMetadataAfterTheRfc8414PathGets404() {
+        assertThat(IssuerMetadata.jwksUri(issuerOnLoopback).toString()).endsWith("/jwks");
+    }
+
+    @Test
+    void metadataNamingAnotherIssuerIsNotTrusted() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> IssuerMetadata.jwksUri(issuerOnLoopback + "x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("cannot find the JWKS");
     }
 
     private static void assertInvalid(String token) {

@@ -1,6 +1,9 @@
 package io.parhelia.cli;
 
+import io.parhelia.auth.AuthorizationServer;
 import io.parhelia.auth.HttpAuth;
+import io.parhelia.auth.IssuerMetadata;
+import io.parhelia.auth.JwtVerifier;
 import io.parhelia.auth.ResourceUrls;
 import io.parhelia.auth.StaticTokens;
 import io.parhelia.auth.TokenStore;
@@ -21,6 +24,7 @@ import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,6 +87,14 @@ final class McpServerCommand implements Callable<Integer> {
             + "proxy, e.g. https://parhelia.example.com/mcp (default: the URL each request was sent to).")
     String publicUrl;
 
+    @Option(names = "--oauth-issuer", paramLabel = "URL", description = "HTTP with --auth: accept JWT access tokens of this "
+            + "external issuer (its JWKS found from its metadata) instead of running the embedded authorization server.")
+    String oauthIssuer;
+
+    @Option(names = "--oauth-audience", paramLabel = "VALUE", split = ",", description = "With --oauth-issuer: audience values "
+            + "accepted besides the /mcp URL, for providers that cannot put it in aud (e.g. api://parhelia).")
+    List<String> oauthAudiences = List.of();
+
     @Override
     public Integer call() throws Exception {
         ParheliaConfig config = parent.config();
@@ -93,12 +105,16 @@ final class McpServerCommand implements Callable<Integer> {
             System.err.println("parhelia: --auth and --public-url apply to --transport http; over stdio the caller is the local user");
             return 2;
         }
+        if (!auth && (oauthIssuer != null || !oauthAudiences.isEmpty()) || oauthIssuer == null && !oauthAudiences.isEmpty()) {
+            System.err.println("parhelia: --oauth-issuer needs --transport http --auth, and --oauth-audience needs --oauth-issuer");
+            return 2;
+        }
         if (transport == Transport.http) {
             try {
                 httpSettings = httpSettings(config, System.getenv(KEYSTORE_PASSWORD_ENV));
                 if (auth) {
                     tokenStore = TokenStore.open(config.home());
-                    httpAuth = httpAuth(StaticTokens.parse(System.getenv(StaticTokens.ENV)), tokenStore, httpSettings);
+                    httpAuth = httpAuth(StaticTokens.parse(System.getenv(StaticTokens.ENV)), tokenStore, httpSettings, config.home());
                 } else if (!McpHttpServer.isLoopback(httpSettings.host())) {
                     throw new IllegalArgumentException("refusing to serve " + httpSettings.host() + " without --auth: off loopback "
                             + "every caller needs a token. Add --auth (tokens in $" + StaticTokens.ENV + " or from `parhelia token "
@@ -135,14 +151,26 @@ final class McpServerCommand implements Callable<Integer> {
         return 0;
     }
 
-    private HttpAuth.Builder httpAuth(StaticTokens staticTokens, TokenStore tokenStore, HttpSettings settings) {
+    private HttpAuth.Builder httpAuth(StaticTokens staticTokens, TokenStore tokenStore, HttpSettings settings, Path home) {
         if (staticTokens.size() == 0 && tokenStore.list().stream().noneMatch(t -> t.status(Instant.now()).equals("active"))) {
             log.warn("--auth is on but there is no token yet: every request will be refused until one is set in ${} "
                     + "or made with `parhelia token create`", StaticTokens.ENV);
         }
-        // Static tokens are checked first; a JWT verifier (embedded or external issuer) goes after the file's tokens.
-        return HttpAuth.builder(TokenVerifier.firstOf(List.of(staticTokens, tokenStore)))
-                .resourceUrls(publicUrl == null ? ResourceUrls.fromRequests() : ResourceUrls.configured(publicUrl))
+        ResourceUrls urls = publicUrl == null ? ResourceUrls.fromRequests() : ResourceUrls.configured(publicUrl);
+        TokenVerifier ownTokens = TokenVerifier.firstOf(List.of(staticTokens, tokenStore));
+        // Parhelia's own tokens are checked first; JWTs (of the external issuer or the embedded server) after them.
+        if (oauthIssuer != null) {
+            TokenVerifier jwts = JwtVerifier.external(oauthIssuer, IssuerMetadata.jwksUri(oauthIssuer),
+                    JwtVerifier.EXTERNAL_DEFAULT_ALGORITHMS, oauthAudiences);
+            return HttpAuth.builder(TokenVerifier.firstOf(List.of(staticTokens, tokenStore, jwts)))
+                    .resourceUrls(urls)
+                    .authorizationServers(List.of(URI.create(oauthIssuer)))
+                    .sessionIdle(settings.sessionIdle());
+        }
+        AuthorizationServer embedded = AuthorizationServer.open(home, urls, ownTokens);
+        return HttpAuth.builder(TokenVerifier.firstOf(List.of(staticTokens, tokenStore, embedded.verifier())))
+                .resourceUrls(urls)
+                .embeddedAuthorizationServer(embedded)
                 .sessionIdle(settings.sessionIdle());
     }
 
