@@ -100,8 +100,8 @@ public final class AuthorizationServer {
     }
 
     /**
-     * @param consenters the tokens a person may prove authority with on the consent page (Parhelia's own
-     *                   tokens); only one with the admin scope may consent
+     * @param consenters what a person may prove authority with on the consent page (Parhelia's own tokens,
+     *                   {@link ConsentPassword}); only an identity with the admin scope may consent
      */
     public static AuthorizationServer open(Path home, ResourceUrls urls, TokenVerifier consenters) {
         return open(home, urls, consenters, DEFAULT_ACCESS_TOKEN_LIFETIME, Clock.systemUTC());
@@ -337,7 +337,7 @@ public final class AuthorizationServer {
             html.append("<label><input type=checkbox name=scope checked value=\"").append(escape(scope)).append("\"> ")
                     .append(escape(scope)).append("</label><br>");
         }
-        html.append("</fieldset><p><label>Admin token: <input type=password name=admin_token autocomplete=off></label></p>")
+        html.append("</fieldset><p><label>Admin token or password: <input type=password name=admin_token autocomplete=off></label></p>")
                 .append("<button name=decision value=approve>Approve</button> ")
                 .append("<button name=decision value=deny>Deny</button></form>");
         page(response, status, "Authorize " + client.name(), html.toString());
@@ -364,8 +364,8 @@ public final class AuthorizationServer {
         Verification verification = adminToken == null || adminToken.isBlank() ? Verification.UNRECOGNIZED
                 : consenters.verify(adminToken.strip(), URI.create(pending.resource()));
         if (!(verification instanceof Verification.Accepted accepted) || !accepted.identity().scopes().contains(Scope.ADMIN)) {
-            log.warn("OAuth consent refused for client {}: the token given is not an admin token", client.clientId());
-            consentPage(response, 403, client, pending, csrf, "That is not an admin token; nothing was authorized.");
+            log.warn("OAuth consent refused for client {}: neither an admin token nor the password was given", client.clientId());
+            consentPage(response, 403, client, pending, csrf, "That is neither an admin token nor the password; nothing was authorized.");
             return;
         }
         String[] ticked = request.getParameterValues("scope");

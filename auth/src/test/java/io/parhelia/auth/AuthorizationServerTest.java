@@ -68,6 +68,7 @@ class AuthorizationServerTest {
     private static final String REGISTERED_REDIRECT = "http://127.0.0.1/callback";
     /** What a native client really sends: the registered loopback redirect on an ephemeral port. */
     private static final String REDIRECT = "http://127.0.0.1:53682/callback";
+    private static final String PASSWORD = "correct-horse-battery-staple";
     private static final Pattern CSRF = Pattern.compile("name=csrf value=\"([^\"]+)\"");
 
     @TempDir
@@ -93,7 +94,8 @@ class AuthorizationServerTest {
         TokenStore tokens = TokenStore.open(home);
         admin = tokens.create("root-laptop", "root", Set.of(Scope.ADMIN), Duration.ofDays(1)).token();
         tasksOnly = tokens.create("alice", "alice", Set.of(Scope.TASKS), Duration.ofDays(1)).token();
-        AuthorizationServer as = AuthorizationServer.open(home, ResourceUrls.fromRequests(), tokens);
+        AuthorizationServer as = AuthorizationServer.open(home, ResourceUrls.fromRequests(),
+                TokenVerifier.firstOf(List.of(tokens, ConsentPassword.parse(PASSWORD))));
         signingKey = SigningKey.loadOrCreate(home);
         mcp = ParheliaMcpServer.builder().tools(ParheliaTools.all(engine)).callers(CallerResolver.fromContext()).build();
         HttpAuth auth = HttpAuth.builder(TokenVerifier.firstOf(List.of(tokens, as.verifier())))
@@ -278,7 +280,7 @@ class AuthorizationServerTest {
     }
 
     @Test
-    void consentNeedsAnAdminTokenAndAFormTokenThisServerIssued() throws Exception {
+    void consentNeedsAnAdminTokenOrThePasswordAndAFormTokenThisServerIssued() throws Exception {
         String clientId = register();
         String csrf = csrf(authorize(clientId, REDIRECT, pkce(verifier(), resource())));
         String before = storeFile();
@@ -287,9 +289,24 @@ class AuthorizationServerTest {
         assertThat(consent(csrf, "phl_wrong-password-or-token", "parhelia:read").statusCode()).isEqualTo(403);
         assertThat(consent(null, admin, "parhelia:read").statusCode()).isEqualTo(400);
         assertThat(consent("phl_forged", admin, "parhelia:read").statusCode()).isEqualTo(400);
+        assertThat(consent(csrf, "correct-horse-battery", "parhelia:read").statusCode()).as("a wrong password").isEqualTo(403);
         assertThat(storeFile()).isEqualTo(before);
 
         assertThat(consent(csrf, admin, "parhelia:read").statusCode()).as("the form still works for the right person").isEqualTo(302);
+    }
+
+    @Test
+    void thePasswordConsentsAsTheAdminPrincipalButIsNoBearerToken() throws Exception {
+        String clientId = register();
+        String verifier = verifier();
+        Map<String, String> params = new LinkedHashMap<>(pkce(verifier, resource()));
+        params.put("scope", "parhelia:tasks");
+        HttpResponse<String> approved = consent(csrf(authorize(clientId, REDIRECT, params)), PASSWORD, "parhelia:tasks");
+        String code = query(approved.headers().firstValue("Location").orElseThrow()).get("code");
+        String access = JSON.readTree(exchange(clientId, code, verifier, REDIRECT).body()).path("access_token").asText();
+
+        assertThat(SignedJWT.parse(access).getJWTClaimsSet().getSubject()).isEqualTo(ConsentPassword.PRINCIPAL);
+        assertThat(post("/mcp", initializeCall(), "application/json", "Bearer " + PASSWORD).statusCode()).isEqualTo(401);
     }
 
     // ---- hostile token requests ----

@@ -1,6 +1,7 @@
 package io.parhelia.cli;
 
 import io.parhelia.auth.AuthorizationServer;
+import io.parhelia.auth.ConsentPassword;
 import io.parhelia.auth.HttpAuth;
 import io.parhelia.auth.IssuerMetadata;
 import io.parhelia.auth.JwtVerifier;
@@ -157,7 +158,6 @@ final class McpServerCommand implements Callable<Integer> {
                     + "or made with `parhelia token create`", StaticTokens.ENV);
         }
         ResourceUrls urls = publicUrl == null ? ResourceUrls.fromRequests() : ResourceUrls.configured(publicUrl);
-        TokenVerifier ownTokens = TokenVerifier.firstOf(List.of(staticTokens, tokenStore));
         // Parhelia's own tokens are checked first; JWTs (of the external issuer or the embedded server) after them.
         if (oauthIssuer != null) {
             TokenVerifier jwts = JwtVerifier.external(oauthIssuer, IssuerMetadata.jwksUri(oauthIssuer),
@@ -167,7 +167,9 @@ final class McpServerCommand implements Callable<Integer> {
                     .authorizationServers(List.of(URI.create(oauthIssuer)))
                     .sessionIdle(settings.sessionIdle());
         }
-        AuthorizationServer embedded = AuthorizationServer.open(home, urls, ownTokens);
+        // Consent takes an admin token, or the password of $PARHELIA_OAUTH_PASSWORD, which is no bearer token.
+        AuthorizationServer embedded = AuthorizationServer.open(home, urls, TokenVerifier.firstOf(List.of(staticTokens, tokenStore,
+                ConsentPassword.parse(System.getenv(ConsentPassword.ENV)))));
         return HttpAuth.builder(TokenVerifier.firstOf(List.of(staticTokens, tokenStore, embedded.verifier())))
                 .resourceUrls(urls)
                 .embeddedAuthorizationServer(embedded)
