@@ -33,6 +33,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -209,7 +210,10 @@ public final class AuthorizationServer {
         String name = body.path("client_name").asText("").strip();
         Client client = new Client(UUID.randomUUID().toString(), name.isEmpty() ? "(unnamed client)" : name, redirectUris,
                 clock.instant().getEpochSecond());
-        store.change(state -> new Outcome<>(state.withClients(append(state.clients(), client)), null));
+        store.change(state -> {
+            State live = state.pruned(now());
+            return new Outcome<>(live.withClients(append(live.clients(), client)), null);
+        });
         log.info("OAuth client registered: {} \"{}\"", client.clientId(), client.name());
         ObjectNode answer = JSON.createObjectNode()
                 .put("client_id", client.clientId())
@@ -518,13 +522,15 @@ public final class AuthorizationServer {
             oauthError(response, failed.status(), failed.error(), failed.description());
         } else if (outcome instanceof TokenOutcome.Issued issued) {
             Instant now = clock.instant();
+            // Never beyond the grant: an expired grant is dropped from the store, and with it any record of its revocation.
+            Instant expiry = Collections.min(List.of(now.plus(accessTokenLifetime), Instant.ofEpochSecond(issued.grant().expiresAt())));
             JWTClaimsSet claims = new JWTClaimsSet.Builder()
                     .issuer(issuerOf(URI.create(issued.grant().resource())))
                     .subject(issued.grant().subject())
                     .audience(issued.grant().resource())
                     .issueTime(Date.from(now))
                     .notBeforeTime(Date.from(now))
-                    .expirationTime(Date.from(now.plus(accessTokenLifetime)))
+                    .expirationTime(Date.from(expiry))
                     .jwtID(UUID.randomUUID().toString())
                     .claim("client_id", issued.grant().clientId())
                     .claim("scope", String.join(" ", issued.scopes()))
@@ -533,7 +539,7 @@ public final class AuthorizationServer {
             json(response, 200, JSON.createObjectNode()
                     .put("access_token", key.sign(claims))
                     .put("token_type", "Bearer")
-                    .put("expires_in", accessTokenLifetime.toSeconds())
+                    .put("expires_in", Duration.between(now, expiry).toSeconds())
                     .put("refresh_token", issued.refreshToken())
                     .put("scope", String.join(" ", issued.scopes())));
         }

@@ -15,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -39,6 +40,7 @@ final class OAuthStore {
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     /** Serializes changes within this JVM; the file lock serializes them across processes. */
     private static final Object JVM_LOCK = new Object();
+    static final Duration IDLE_CLIENT_LIFETIME = Duration.ofDays(90);
 
     record Client(String clientId, String name, List<String> redirectUris, long createdAt) {
     }
@@ -81,12 +83,21 @@ final class OAuthStore {
             return new State(List.of(), List.of(), List.of(), List.of());
         }
 
-        /** Drops what has expired by {@code now} (epoch seconds): it can never be used again. */
+        /**
+         * Drops what has expired by {@code now} (epoch seconds) and can never be used again, and the
+         * registrations older than {@link #IDLE_CLIENT_LIFETIME} without a live grant: clients register
+         * anew on every fresh connection, and one whose registration went is told {@code invalid_client},
+         * on which it registers again.
+         */
         State pruned(long now) {
-            return new State(clients,
+            List<Grant> live = grants.stream().filter(g -> g.expiresAt() > now).toList();
+            Set<String> granted = live.stream().map(Grant::clientId).collect(Collectors.toSet());
+            return new State(
+                    clients.stream().filter(c -> c.createdAt() > now - IDLE_CLIENT_LIFETIME.toSeconds()
+                            || granted.contains(c.clientId())).toList(),
                     requests.stream().filter(r -> r.expiresAt() > now).toList(),
                     codes.stream().filter(c -> c.expiresAt() > now).toList(),
-                    grants.stream().filter(g -> g.expiresAt() > now).toList());
+                    live);
         }
 
         State withClients(List<Client> clients) {

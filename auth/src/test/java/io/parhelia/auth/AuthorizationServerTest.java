@@ -309,6 +309,41 @@ class AuthorizationServerTest {
         assertThat(post("/mcp", initializeCall(), "application/json", "Bearer " + PASSWORD).statusCode()).isEqualTo(401);
     }
 
+    @Test
+    void registrationsOlderThan90DaysWithoutALiveGrantAreDroppedByTheNextRegistrationOfAnyServerOnTheHome() throws Exception {
+        String old = register();
+        AuthorizationServer later = AuthorizationServer.open(home, ResourceUrls.fromRequests(), (token, resource) -> Verification.UNRECOGNIZED,
+                AuthorizationServer.DEFAULT_ACCESS_TOKEN_LIFETIME,
+                java.time.Clock.offset(java.time.Clock.systemUTC(), OAuthStore.IDLE_CLIENT_LIFETIME.plusDays(1)));
+        McpHttpServer laterServer = HttpAuth.builder((token, resource) -> Verification.UNRECOGNIZED).embeddedAuthorizationServer(later)
+                .build().install(McpHttpServer.builder(HttpSettings.loopback())).mcp(mcp::bind).build().start();
+        try {
+            HttpResponse<String> registered = post("http://127.0.0.1:" + laterServer.port() + "/register",
+                    "{\"redirect_uris\":[\"" + REGISTERED_REDIRECT + "\"]}", "application/json", null);
+            assertThat(registered.statusCode()).isEqualTo(201);
+            String fresh = JSON.readTree(registered.body()).path("client_id").asText();
+
+            assertThat(authorize(old, REDIRECT, pkce(verifier(), resource())).statusCode()).isEqualTo(400);
+            assertThat(new OAuthStore(home).read().clients()).extracting(OAuthStore.Client::clientId).contains(fresh).doesNotContain(old);
+        } finally {
+            laterServer.stop();
+        }
+    }
+
+    @Test
+    void anOldRegistrationWithALiveGrantIsKept() {
+        long now = Instant.now().getEpochSecond();
+        long old = now - OAuthStore.IDLE_CLIENT_LIFETIME.toSeconds() - 1;
+        OAuthStore.State state = new OAuthStore.State(
+                List.of(new OAuthStore.Client("granted", "a", List.of(REGISTERED_REDIRECT), old),
+                        new OAuthStore.Client("idle", "b", List.of(REGISTERED_REDIRECT), old)),
+                List.of(), List.of(),
+                List.of(new OAuthStore.Grant("g", "granted", "root", List.of("parhelia:read"), resource(), now, null, List.of(),
+                        now + 60, null)));
+
+        assertThat(state.pruned(now).clients()).extracting(OAuthStore.Client::clientId).containsExactly("granted");
+    }
+
     // ---- hostile token requests ----
 
     @Test
