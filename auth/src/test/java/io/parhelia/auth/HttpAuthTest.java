@@ -104,7 +104,7 @@ class HttpAuthTest {
     @Test
     void aValidTokenGetsTheToolsAndItsTasksBelongToItsSubject() {
         McpSyncClient client = client(alice);
-        assertThat(client.listTools().tools()).hasSize(29);
+        assertThat(client.listTools().tools()).hasSize(30);
 
         Map<String, Object> task = task(client.callTool(create("owned by alice")));
 

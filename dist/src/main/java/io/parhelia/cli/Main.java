@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 /** The {@code parhelia} command. */
 @Command(name = "parhelia", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Runs coding-agent tasks in isolated workspaces and drives them over MCP.",
-        subcommands = {McpServerCommand.class, McpProxyCommand.class, TokenCommand.class, DoctorCommand.class})
+        subcommands = {McpServerCommand.class, McpProxyCommand.class, TokenCommand.class, AuditCommand.class, DoctorCommand.class})
 public final class Main {
 
     @Option(names = "--home", paramLabel = "DIR",

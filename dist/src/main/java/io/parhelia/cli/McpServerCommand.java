@@ -130,6 +130,7 @@ final class McpServerCommand implements Callable<Integer> {
         OutputStream protocolOut = new FileOutputStream(FileDescriptor.out);
         System.setOut(new PrintStream(new FileOutputStream(FileDescriptor.err), true));
         try (Engine engine = Engine.open(config)) {
+            Auditing.writeTo(config.paths());
             engine.reconciler().start();
             try (ParheliaMcpServer server = ParheliaMcpServer.builder()
                     .serverInfo("parhelia", Main.version())
@@ -137,6 +138,7 @@ final class McpServerCommand implements Callable<Integer> {
                     .tools(ParheliaTools.all(engine))
                     .resources(ParheliaTools.resources(engine), ParheliaTools.resourceChanges(engine))
                     .callers(auth ? CallerResolver.fromContext() : CallerResolver.localUser())
+                    .observer(Auditing.toolCalls(httpSettings != null ? Auditing.HTTP : Auditing.STDIO))
                     .build()) {
                 if (httpSettings != null) {
                     return serveHttp(engine, server, httpSettings, httpAuth == null ? null : httpAuth.tools(server.tools()).build(),
@@ -188,6 +190,7 @@ final class McpServerCommand implements Callable<Integer> {
             http = builder
                     .mcp(server::bind)
                     .readiness(() -> readiness(engine))
+                    .observer(Auditing.refusedRequests())
                     .build();
         } catch (IllegalArgumentException e) {
             System.err.println("parhelia: " + e.getMessage());

@@ -74,7 +74,7 @@ class AuthIT {
     void theEnvironmentTokenAndACreatedTokenBothWorkAndTasksBelongToTheCreatedTokensSubject() throws Exception {
         String ci = createToken("ci-runner", "parhelia:tasks");
 
-        assertThat(server.client(ENV_TOKEN).listTools().tools()).hasSize(29);
+        assertThat(server.client(ENV_TOKEN).listTools().tools()).hasSize(30);
         var task = task(call(server.client(ci), "parhelia_task_create", Map.of("prompt", "exit=0 from ci", "wait_seconds", 30)));
 
         assertThat(task.get("owner")).isEqualTo("ci-runner");
@@ -134,7 +134,7 @@ class AuthIT {
                 .initializationTimeout(Duration.ofSeconds(60)).build();
         try {
             client.initialize();
-            assertThat(client.listTools().tools()).hasSize(29);
+            assertThat(client.listTools().tools()).hasSize(30);
             var task = task(call(client, "parhelia_task_create", Map.of("prompt", "exit=0 through the proxy", "wait_seconds", 30)));
             assertThat(task.get("owner")).isEqualTo("laptop");
         } finally {

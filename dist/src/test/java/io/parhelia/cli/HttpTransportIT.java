@@ -55,7 +55,7 @@ class HttpTransportIT {
         McpSyncClient stdio = fixture.client();
         assertThat(http.listTools().tools()).extracting(McpSchema.Tool::name)
                 .containsExactlyElementsOf(stdio.listTools().tools().stream().map(McpSchema.Tool::name).toList())
-                .hasSize(29);
+                .hasSize(30);
     }
 
     @Test

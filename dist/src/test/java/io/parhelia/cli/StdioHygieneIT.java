@@ -54,7 +54,7 @@ class StdioHygieneIT {
                     "parhelia_events_list", "parhelia_events_replay", "parhelia_events_subscribe",
                     "parhelia_events_stream", "parhelia_events_unsubscribe",
                     "parhelia_checkpoint_create", "parhelia_checkpoint_list", "parhelia_checkpoint_restore",
-                    "parhelia_checkpoint_diff");
+                    "parhelia_checkpoint_diff", "parhelia_audit_query");
 
             session.request(3, "tools/call", Map.of("name", "parhelia_task_create",
                     "arguments", Map.of("prompt", "print a lot", "wait_seconds", 20)));

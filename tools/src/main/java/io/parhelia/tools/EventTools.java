@@ -266,17 +266,18 @@ final class EventTools {
             levels.addAll(EventFilter.atLeast(level(call.string("min_level"))));
         }
         return new EventFilter(call.string("task_id"), call.string("container_id"), call.string("session_id"),
-                types, levels, since(call.string("since")));
+                types, levels, instant("since", call.string("since")));
     }
 
-    private static Instant since(String value) {
+    /** An instant argument (null when absent); the error names the argument. */
+    static Instant instant(String field, String value) {
         if (value == null) {
             return null;
         }
         try {
             return OffsetDateTime.parse(value).toInstant();
         } catch (DateTimeParseException e) {
-            throw ToolError.invalid("since", "since must be an ISO-8601 instant with a zone, e.g. 2026-11-03T10:15:30Z; got '"
+            throw ToolError.invalid(field, field + " must be an ISO-8601 instant with a zone, e.g. 2026-11-03T10:15:30Z; got '"
                     + value + "'");
         }
     }

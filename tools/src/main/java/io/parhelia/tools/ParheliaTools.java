@@ -39,6 +39,8 @@ public final class ParheliaTools {
             parhelia_checkpoint_diff shows what changed.
             - parhelia_health says whether Parhelia itself is well (store, runtime, reconciler, disk, agent \
             command), and how to fix what is not.
+            - parhelia_audit_query (admin) searches the audit log of every tool call and refused HTTP request: who, \
+            what, outcome, when.
             - Errors come back as results with isError true, naming the argument or state at fault and what to do.
             """;
 
@@ -62,7 +64,8 @@ public final class ParheliaTools {
                         new EventTools(engine).specs(),
                         new CheckpointTools(engine.checkpoints()).specs(),
                         new HealthTools(engine.health(), engine.reconciler(), engine.config().reconciler()).specs(),
-                        new BudgetTools(engine.budget(), engine.config().tasks()).specs())
+                        new BudgetTools(engine.budget(), engine.config().tasks()).specs(),
+                        new AuditTools(engine.config().paths().audit()).specs())
                 .flatMap(List::stream).toList();
     }
 }
