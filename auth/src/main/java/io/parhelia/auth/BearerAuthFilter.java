@@ -159,6 +159,11 @@ final class BearerAuthFilter implements Filter {
                 caller == null ? null : caller.clientId(), call.method(), call.tool(), request.getRemoteAddr());
         log.info("refused {} {} from {}: {} (token {}, method {}, tool {})", request.getMethod(), request.getRequestURI(),
                 refusal.remoteAddress(), reason, tokenName == null ? "-" : tokenName, call.method(), call.tool());
+        // For the audit line the request observer writes about this refusal: why, and what is known of the caller.
+        request.setAttribute(McpHttpServer.REFUSAL_ATTRIBUTE, reason);
+        if (caller != null || tokenName != null) {
+            request.setAttribute(CallerResolver.CALLER_KEY, caller != null ? caller : new Caller(null, Set.of(), tokenName, null));
+        }
         try {
             refusals.accept(refusal);
         } catch (RuntimeException e) {

@@ -15,6 +15,9 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -148,6 +151,36 @@ class AuditIT {
             assertThat(broken.exitCode()).as(broken.stdout()).isEqualTo(1);
             assertThat(broken.stdout()).contains("audit log BROKEN at " + file.getFileName() + " line " + (edited + 1) + ":")
                     .contains("line " + edited + " was changed");
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void withAuthARefusalIsAuditedWithItsReasonAndACallWithItsTokensName() throws Exception {
+        String token = "audit-it-static-admin-token-0123456789";
+        try (ParheliaHomeFixture fixture = new ParheliaHomeFixture(home);
+             HttpServerProcess server = HttpServerProcess.start(fixture, Map.of("PARHELIA_AUTH_TOKENS", token), "--auth")) {
+            HttpRequest.Builder initialize = HttpRequest.newBuilder(server.mcp).header("Content-Type", "application/json")
+                    .header("Accept", "application/json, text/event-stream")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\","
+                            + "\"params\":{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},"
+                            + "\"clientInfo\":{\"name\":\"it\",\"version\":\"1\"}}}"));
+            HttpClient http = HttpClient.newHttpClient();
+            assertThat(http.send(initialize.build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(401);
+            assertThat(http.send(initialize.header("Authorization", "Bearer not-a-token-of-this-server-at-all").build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(401);
+
+            McpSyncClient admin = server.client(token);
+            assertThat(call(admin, "parhelia_budget_estimate", ESTIMATE).isError()).isNotEqualTo(Boolean.TRUE);
+            await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                    query(admin, Map.of("kind", "http_request"))).extracting(e -> ((Map<String, Object>) e.get("error")).get("code"))
+                    .contains("no_token", "unknown"));
+            assertThat(query(admin, Map.of("kind", "http_request"))).allSatisfy(entry ->
+                    assertThat((Map<String, Object>) entry.get("http")).containsEntry("status", 401));
+            assertThat(query(admin, Map.of("tool", "parhelia_budget_estimate"))).singleElement().satisfies(entry -> {
+                assertThat((Map<String, Object>) entry.get("caller")).containsEntry("token_name", "env-1");
+                assertThat(entry).containsEntry("transport", "http").containsEntry("outcome", "allowed");
+            });
         }
     }
 
