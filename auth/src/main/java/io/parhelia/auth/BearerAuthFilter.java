@@ -1,13 +1,12 @@
 package io.parhelia.auth;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.parhelia.http.AsyncCompletion;
 import io.parhelia.http.JsonErrors;
 import io.parhelia.http.McpHttpServer;
 import io.parhelia.mcp.Caller;
 import io.parhelia.mcp.CallerResolver;
 import io.parhelia.mcp.Scope;
-import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -23,7 +22,6 @@ import java.util.Locale;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,15 +48,12 @@ final class BearerAuthFilter implements Filter {
     private final ResourceUrls urls;
     private final Map<String, Scope> toolScopes;
     private final SessionBindings sessions;
-    private final Consumer<AuthRefusal> refusals;
 
-    BearerAuthFilter(TokenVerifier verifier, ResourceUrls urls, Map<String, Scope> toolScopes, SessionBindings sessions,
-                     Consumer<AuthRefusal> refusals) {
+    BearerAuthFilter(TokenVerifier verifier, ResourceUrls urls, Map<String, Scope> toolScopes, SessionBindings sessions) {
         this.verifier = verifier;
         this.urls = urls;
         this.toolScopes = Map.copyOf(toolScopes);
         this.sessions = sessions;
-        this.refusals = refusals;
     }
 
     @Override
@@ -123,7 +118,7 @@ final class BearerAuthFilter implements Filter {
             if (request.getMethod().equals("DELETE")) {
                 sessions.forget(sessionId);
             } else if (async) {
-                request.getAsyncContext().addListener(new SessionExit(sessionId));
+                AsyncCompletion.onComplete(request, () -> sessions.exit(sessionId));
             } else {
                 sessions.exit(sessionId);
             }
@@ -155,19 +150,12 @@ final class BearerAuthFilter implements Filter {
     }
 
     private void report(HttpServletRequest request, Call call, int status, String reason, Caller caller, String tokenName) {
-        AuthRefusal refusal = new AuthRefusal(status, reason, caller == null ? null : caller.principal(), tokenName,
-                caller == null ? null : caller.clientId(), call.method(), call.tool(), request.getRemoteAddr());
-        log.info("refused {} {} from {}: {} (token {}, method {}, tool {})", request.getMethod(), request.getRequestURI(),
-                refusal.remoteAddress(), reason, tokenName == null ? "-" : tokenName, call.method(), call.tool());
+        log.info("refused {} {} with {} from {}: {} (token {}, method {}, tool {})", request.getMethod(), request.getRequestURI(),
+                status, request.getRemoteAddr(), reason, tokenName == null ? "-" : tokenName, call.method(), call.tool());
         // For the audit line the request observer writes about this refusal: why, and what is known of the caller.
         request.setAttribute(McpHttpServer.REFUSAL_ATTRIBUTE, reason);
         if (caller != null || tokenName != null) {
             request.setAttribute(CallerResolver.CALLER_KEY, caller != null ? caller : new Caller(null, Set.of(), tokenName, null));
-        }
-        try {
-            refusals.accept(refusal);
-        } catch (RuntimeException e) {
-            log.warn("recording a refusal failed", e);
         }
     }
 
@@ -254,31 +242,6 @@ final class BearerAuthFilter implements Filter {
             if (SESSION_HEADER.equalsIgnoreCase(name) && value != null) {
                 sessions.bind(value, owner);
             }
-        }
-    }
-
-    private final class SessionExit implements AsyncListener {
-        private final String sessionId;
-
-        SessionExit(String sessionId) {
-            this.sessionId = sessionId;
-        }
-
-        @Override
-        public void onComplete(AsyncEvent event) {
-            sessions.exit(sessionId);
-        }
-
-        @Override
-        public void onTimeout(AsyncEvent event) {
-        }
-
-        @Override
-        public void onError(AsyncEvent event) {
-        }
-
-        @Override
-        public void onStartAsync(AsyncEvent event) {
         }
     }
 }

@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 
@@ -32,7 +31,6 @@ public final class HttpAuth {
     private final AuthorizationServer embedded;
     private final Map<String, Scope> toolScopes;
     private final SessionBindings sessions;
-    private final Consumer<AuthRefusal> refusals;
 
     private HttpAuth(Builder b) {
         this.verifier = Objects.requireNonNull(b.verifier, "verifier");
@@ -42,7 +40,6 @@ public final class HttpAuth {
         this.toolScopes = Map.copyOf(b.toolScopes);
         // The SDK drops a session unused for one to two idle periods; a binding outlives that, and then goes.
         this.sessions = new SessionBindings(b.sessionIdle.multipliedBy(2).plusMinutes(1), System::nanoTime);
-        this.refusals = b.refusals;
     }
 
     public static Builder builder(TokenVerifier verifier) {
@@ -57,7 +54,7 @@ public final class HttpAuth {
             embedded.install(server);
         }
         return server
-                .filter(McpHttpServer.MCP_PATH, new BearerAuthFilter(verifier, urls, toolScopes, sessions, refusals))
+                .filter(McpHttpServer.MCP_PATH, new BearerAuthFilter(verifier, urls, toolScopes, sessions))
                 .servlet(ResourceUrls.METADATA_PATH, new ProtectedResourceMetadataServlet(urls, issuers))
                 .servlet(ResourceUrls.METADATA_PATH + McpHttpServer.MCP_PATH, new ProtectedResourceMetadataServlet(urls, issuers))
                 .contextExtractor(HttpAuth::transportContext);
@@ -82,7 +79,6 @@ public final class HttpAuth {
         private AuthorizationServer embedded;
         private Map<String, Scope> toolScopes = Map.of();
         private Duration sessionIdle = HttpSettings.loopback().sessionIdle();
-        private Consumer<AuthRefusal> refusals = refusal -> { };
 
         private Builder(TokenVerifier verifier) {
             this.verifier = verifier;
@@ -118,12 +114,6 @@ public final class HttpAuth {
         /** The server's {@code http.session_idle_seconds}: how long bindings of unused sessions are kept. */
         public Builder sessionIdle(Duration sessionIdle) {
             this.sessionIdle = sessionIdle;
-            return this;
-        }
-
-        /** Told about every refused request (for the audit log); it must not block. */
-        public Builder refusals(Consumer<AuthRefusal> refusals) {
-            this.refusals = refusals;
             return this;
         }
 

@@ -3,8 +3,6 @@ package io.parhelia.http;
 import io.parhelia.http.HttpRequestObserver.ObservedRequest;
 import io.parhelia.mcp.Caller;
 import io.parhelia.mcp.CallerResolver;
-import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -44,7 +42,7 @@ final class ObservingFilter implements Filter {
             threw = false;
         } finally {
             if (!threw && request.isAsyncStarted()) {
-                request.getAsyncContext().addListener(new Completion(request, response, started));
+                AsyncCompletion.onComplete(request, () -> report(request, response.getStatus(), started));
             } else {
                 // An exception escaping the chain becomes a 500 from the error handler after this filter.
                 report(request, threw ? 500 : response.getStatus(), started);
@@ -61,35 +59,6 @@ final class ObservingFilter implements Filter {
                     Duration.ofNanos(System.nanoTime() - started)));
         } catch (RuntimeException e) {
             log.warn("the HTTP request observer failed on {} {}", request.getMethod(), request.getRequestURI(), e);
-        }
-    }
-
-    private final class Completion implements AsyncListener {
-        private final HttpServletRequest request;
-        private final HttpServletResponse response;
-        private final long started;
-
-        Completion(HttpServletRequest request, HttpServletResponse response, long started) {
-            this.request = request;
-            this.response = response;
-            this.started = started;
-        }
-
-        @Override
-        public void onComplete(AsyncEvent event) {
-            report(request, response.getStatus(), started);
-        }
-
-        @Override
-        public void onTimeout(AsyncEvent event) {
-        }
-
-        @Override
-        public void onError(AsyncEvent event) {
-        }
-
-        @Override
-        public void onStartAsync(AsyncEvent event) {
         }
     }
 }

@@ -3,8 +3,6 @@ package io.parhelia.http;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -103,7 +101,7 @@ final class RequestGuard implements Filter {
             chain.doFilter(request, guarded);
             async = request.isAsyncStarted();
             if (async && counted) {
-                request.getAsyncContext().addListener(new CallEnd());
+                AsyncCompletion.onComplete(request, calls::exit);
             }
         } finally {
             if (!async) {
@@ -222,25 +220,6 @@ final class RequestGuard implements Filter {
     private static Refusal shuttingDown() {
         return new Refusal(503, JsonErrors.TRANSPORT_ERROR, "the server is shutting down; retry against another instance")
                 .withHeader("Connection", "close");
-    }
-
-    private final class CallEnd implements AsyncListener {
-        @Override
-        public void onComplete(AsyncEvent event) {
-            calls.exit();
-        }
-
-        @Override
-        public void onTimeout(AsyncEvent event) {
-        }
-
-        @Override
-        public void onError(AsyncEvent event) {
-        }
-
-        @Override
-        public void onStartAsync(AsyncEvent event) {
-        }
     }
 
     private static final class BodyTooLarge extends Exception {
