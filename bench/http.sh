@@ -332,7 +332,11 @@ stop_pid "$bare_pid"
 
 # ---- the report ----
 if commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null)"; then
-  build_source="commit $commit$( [ -n "$(git -C "$root" status --porcelain -- . ':!bench' 2>/dev/null)" ] && echo ' with uncommitted changes')"
+  build_source="commit $commit"
+  # (An if, not `[ … ] && echo`: under set -e a clean tree would end the script here.)
+  if [ -n "$(git -C "$root" status --porcelain -- . ':!bench' 2>/dev/null)" ]; then
+    build_source="$build_source with uncommitted changes"
+  fi
 else
   build_source="$root (not a git checkout)"
 fi
