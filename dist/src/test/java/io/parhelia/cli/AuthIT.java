@@ -21,10 +21,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Authentication through the real launcher: {@code mcp-server --transport http --auth} with a
@@ -36,22 +35,18 @@ class AuthIT {
 
     private static final String ENV_TOKEN = "it-static-admin-token-0123456789";
 
-    @TempDir
-    static Path home;
-    static ParheliaHomeFixture fixture;
-    static HttpServerProcess server;
+    @RegisterExtension
+    static final SharedHttpServer shared = new SharedHttpServer(Map.of("PARHELIA_AUTH_TOKENS", ENV_TOKEN), "--auth");
     static final HttpClient http = HttpClient.newHttpClient();
+    static ParheliaHomeFixture fixture;
+    static Path home;
+    static HttpServerProcess server;
 
     @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        server = HttpServerProcess.start(fixture, Map.of("PARHELIA_AUTH_TOKENS", ENV_TOKEN), "--auth");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-        fixture.close();
+    static void share() {
+        fixture = shared.fixture();
+        home = shared.home();
+        server = shared.server();
     }
 
     @Test

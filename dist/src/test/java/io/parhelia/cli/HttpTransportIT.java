@@ -24,29 +24,24 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The product over Streamable HTTP: the real launcher, the SDK's HTTP client, real agents and store. */
 class HttpTransportIT {
 
-    @TempDir
-    static Path home;
+    @RegisterExtension
+    static final SharedHttpServer shared = new SharedHttpServer();
     static ParheliaHomeFixture fixture;
+    static Path home;
     static HttpServerProcess server;
 
     @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        server = HttpServerProcess.start(fixture);
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-        fixture.close();
+    static void share() {
+        fixture = shared.fixture();
+        home = shared.home();
+        server = shared.server();
     }
 
     @Test

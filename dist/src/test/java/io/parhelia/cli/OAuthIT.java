@@ -23,10 +23,9 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The embedded authorization server through the real launcher ({@code mcp-server --transport http --auth}):
@@ -39,22 +38,18 @@ class OAuthIT {
     private static final String REDIRECT = "http://127.0.0.1:41234/callback";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    @TempDir
-    static Path home;
-    static ParheliaHomeFixture fixture;
-    static HttpServerProcess server;
+    @RegisterExtension
+    static final SharedHttpServer shared = new SharedHttpServer(Map.of("PARHELIA_AUTH_TOKENS", ENV_TOKEN), "--auth");
     static final HttpClient http = HttpClient.newHttpClient();
+    static ParheliaHomeFixture fixture;
+    static Path home;
+    static HttpServerProcess server;
 
     @BeforeAll
-    static void start() throws Exception {
-        fixture = new ParheliaHomeFixture(home);
-        server = HttpServerProcess.start(fixture, Map.of("PARHELIA_AUTH_TOKENS", ENV_TOKEN), "--auth");
-    }
-
-    @AfterAll
-    static void stop() throws Exception {
-        server.close();
-        fixture.close();
+    static void share() {
+        fixture = shared.fixture();
+        home = shared.home();
+        server = shared.server();
     }
 
     @Test
