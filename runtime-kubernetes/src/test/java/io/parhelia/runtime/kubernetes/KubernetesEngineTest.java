@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.parhelia.engine.MutableClock;
 import io.parhelia.engine.checkpoint.CheckpointService;
 import io.parhelia.engine.config.ParheliaConfig;
 import io.parhelia.engine.event.EventLog;
@@ -26,14 +27,9 @@ import io.parhelia.engine.task.TaskService;
 import io.parhelia.engine.task.TaskStatus;
 import io.parhelia.engine.task.Viewer;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,7 +53,7 @@ class KubernetesEngineTest {
     @TempDir
     Path home;
 
-    private final SteppedClock clock = new SteppedClock();
+    private final MutableClock clock = MutableClock.startingNow();
     private Database db;
     private TaskService tasks;
     private CheckpointService checkpoints;
@@ -198,29 +194,5 @@ class KubernetesEngineTest {
                 null, null, false, null), ALICE)).isInstanceOf(EngineException.class)
                 .hasMessageContaining("give repo to clone instead")
                 .satisfies(e -> assertThat(((EngineException) e).field()).isEqualTo("working_directory"));
-    }
-
-    /** Stands still until a test moves it, so that grace periods and timeouts pass at once. */
-    private static final class SteppedClock extends Clock {
-        private final AtomicReference<Instant> now = new AtomicReference<>(Instant.ofEpochMilli(System.currentTimeMillis()));
-
-        void advance(Duration by) {
-            now.updateAndGet(t -> t.plus(by));
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
     }
 }
