@@ -21,7 +21,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -38,16 +37,6 @@ class AuthIT {
     @RegisterExtension
     static final SharedHttpServer shared = new SharedHttpServer(Map.of("PARHELIA_AUTH_TOKENS", ENV_TOKEN), "--auth");
     static final HttpClient http = HttpClient.newHttpClient();
-    static ParheliaHomeFixture fixture;
-    static Path home;
-    static HttpServerProcess server;
-
-    @BeforeAll
-    static void share() {
-        fixture = shared.fixture();
-        home = shared.home();
-        server = shared.server();
-    }
 
     @Test
     void tokenCreatePrintsOnlyTheTokenAndListAndRevokeShowItsLife() throws Exception {
@@ -69,8 +58,8 @@ class AuthIT {
     void theEnvironmentTokenAndACreatedTokenBothWorkAndTasksBelongToTheCreatedTokensSubject() throws Exception {
         String ci = createToken("ci-runner", "parhelia:tasks");
 
-        assertThat(server.client(ENV_TOKEN).listTools().tools()).hasSize(30);
-        var task = task(call(server.client(ci), "parhelia_task_create", Map.of("prompt", "exit=0 from ci", "wait_seconds", 30)));
+        assertThat(shared.server().client(ENV_TOKEN).listTools().tools()).hasSize(30);
+        var task = task(call(shared.server().client(ci), "parhelia_task_create", Map.of("prompt", "exit=0 from ci", "wait_seconds", 30)));
 
         assertThat(task.get("owner")).isEqualTo("ci-runner");
         assertThat(task.get("status")).isEqualTo("completed");
@@ -79,28 +68,28 @@ class AuthIT {
     @Test
     void withoutATokenTheServerAnswers401WithTheChallengeAndServesItsMetadata() throws Exception {
         HttpResponse<String> refused = http.send(initialize(null), HttpResponse.BodyHandlers.ofString());
-        HttpResponse<String> metadata = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+        HttpResponse<String> metadata = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + shared.server().port()
                 + "/.well-known/oauth-protected-resource/mcp")).build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(refused.statusCode()).isEqualTo(401);
         assertThat(refused.headers().firstValue("WWW-Authenticate")).hasValue("Bearer scope=\"parhelia:read parhelia:tasks\", "
-                + "resource_metadata=\"http://127.0.0.1:" + server.port() + "/.well-known/oauth-protected-resource/mcp\"");
+                + "resource_metadata=\"http://127.0.0.1:" + shared.server().port() + "/.well-known/oauth-protected-resource/mcp\"");
         assertThat(metadata.statusCode()).isEqualTo(200);
-        assertThat(metadata.body()).contains("\"resource\":\"http://127.0.0.1:" + server.port() + "/mcp\"");
+        assertThat(metadata.body()).contains("\"resource\":\"http://127.0.0.1:" + shared.server().port() + "/mcp\"");
     }
 
     @Test
     void aReadOnlyTokenCannotCreateATask() throws Exception {
         String reader = createToken("reader", "parhelia:read");
-        McpSyncClient client = server.client(reader);
-        long before = fixture.count("SELECT count(*) FROM tasks");
+        McpSyncClient client = shared.server().client(reader);
+        long before = shared.fixture().count("SELECT count(*) FROM tasks");
 
         Throwable refused = org.assertj.core.api.Assertions.catchThrowable(() ->
                 call(client, "parhelia_task_create", Map.of("prompt", "exit=0 never")));
 
         assertThat(refused).isNotNull();
-        assertThat(fixture.count("SELECT count(*) FROM tasks")).isEqualTo(before);
-        assertThat(server.log()).contains("insufficient_scope (token reader");
+        assertThat(shared.fixture().count("SELECT count(*) FROM tasks")).isEqualTo(before);
+        assertThat(shared.server().log()).contains("insufficient_scope (token reader");
     }
 
     @Test
@@ -119,10 +108,10 @@ class AuthIT {
     @Test
     void mcpProxyServesTheRemoteToolsOverStdioWithTheTokenFromTheEnvironment() throws Exception {
         String token = createToken("laptop", "parhelia:tasks");
-        Map<String, String> env = new HashMap<>(fixture.environment());
+        Map<String, String> env = new HashMap<>(shared.fixture().environment());
         env.put("PARHELIA_MCP_TOKEN", token);
         ServerParameters proxy = ServerParameters.builder(ParheliaHomeFixture.LAUNCHER.toString())
-                .args("mcp-proxy", "--url", server.mcp.toString()).env(env).build();
+                .args("mcp-proxy", "--url", shared.server().mcp.toString()).env(env).build();
         StdioClientTransport transport = new StdioClientTransport(proxy, McpJsonDefaults.getMapper());
         transport.setStdErrorHandler(line -> { });
         McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(60))
@@ -140,7 +129,7 @@ class AuthIT {
     @Test
     void mcpProxyWithARefusedTokenExitsAtOnceSayingWhy() throws Exception {
         Result result = parhelia(Map.of("PARHELIA_MCP_TOKEN", "phl_not-a-token-this-server-issued"),
-                "mcp-proxy", "--url", server.mcp.toString());
+                "mcp-proxy", "--url", shared.server().mcp.toString());
 
         assertThat(result.exit()).isEqualTo(1);
         assertThat(result.stdout()).isEmpty();
@@ -166,7 +155,7 @@ class AuthIT {
     }
 
     private static HttpRequest initialize(String token) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(server.mcp)
+        HttpRequest.Builder request = HttpRequest.newBuilder(shared.server().mcp)
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":"
                         + "{\"protocolVersion\":\"2025-11-25\",\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}"));
@@ -185,10 +174,10 @@ class AuthIT {
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().clear();
-        builder.environment().putAll(fixture.environment());
+        builder.environment().putAll(shared.fixture().environment());
         builder.environment().putAll(extraEnv);
         builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        Path err = home.resolve("cli-" + System.nanoTime() + ".stderr");
+        Path err = shared.home().resolve("cli-" + System.nanoTime() + ".stderr");
         builder.redirectError(err.toFile());
         Process process = builder.start();
         String stdout = new String(process.getInputStream().readAllBytes());

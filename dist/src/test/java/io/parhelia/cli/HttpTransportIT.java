@@ -24,7 +24,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -33,21 +32,11 @@ class HttpTransportIT {
 
     @RegisterExtension
     static final SharedHttpServer shared = new SharedHttpServer();
-    static ParheliaHomeFixture fixture;
-    static Path home;
-    static HttpServerProcess server;
-
-    @BeforeAll
-    static void share() {
-        fixture = shared.fixture();
-        home = shared.home();
-        server = shared.server();
-    }
 
     @Test
     void theSameToolsAsOverStdio() {
-        McpSyncClient http = server.client();
-        McpSyncClient stdio = fixture.client();
+        McpSyncClient http = shared.server().client();
+        McpSyncClient stdio = shared.fixture().client();
         assertThat(http.listTools().tools()).extracting(McpSchema.Tool::name)
                 .containsExactlyElementsOf(stdio.listTools().tools().stream().map(McpSchema.Tool::name).toList())
                 .hasSize(30);
@@ -55,7 +44,7 @@ class HttpTransportIT {
 
     @Test
     void aTaskRunsToItsEndOverHttp() {
-        McpSyncClient client = server.client();
+        McpSyncClient client = shared.server().client();
         Map<String, Object> finished = task(call(client, "parhelia_task_create",
                 Map.of("prompt", "exit=0 over http", "wait_seconds", 30)));
         assertThat(finished.get("status")).isEqualTo("completed");
@@ -69,7 +58,7 @@ class HttpTransportIT {
 
     @Test
     void fiftyClientsCreateAndListAtOnceWithoutErrors() throws Exception {
-        long before = fixture.count("SELECT count(*) FROM tasks");
+        long before = shared.fixture().count("SELECT count(*) FROM tasks");
         int clients = 50;
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
@@ -77,7 +66,7 @@ class HttpTransportIT {
             for (int i = 0; i < clients; i++) {
                 int n = i;
                 created.add(pool.submit(() -> {
-                    McpSyncClient client = server.client();
+                    McpSyncClient client = shared.server().client();
                     String id = (String) task(call(client, "parhelia_task_create",
                             Map.of("prompt", "exit=0 load-client " + n))).get("id");
                     McpSchema.CallToolResult listed = call(client, "parhelia_task_list", Map.of("limit", 200));
@@ -96,20 +85,20 @@ class HttpTransportIT {
         } finally {
             pool.shutdownNow();
         }
-        assertThat(fixture.count("SELECT count(*) FROM tasks")).isEqualTo(before + clients);
-        assertThat(fixture.count("SELECT count(*) FROM tasks WHERE prompt LIKE '%load-client%'")).isEqualTo(clients);
+        assertThat(shared.fixture().count("SELECT count(*) FROM tasks")).isEqualTo(before + clients);
+        assertThat(shared.fixture().count("SELECT count(*) FROM tasks WHERE prompt LIKE '%load-client%'")).isEqualTo(clients);
         // Every task got exactly one creation event, written in the same transaction as the task.
-        assertThat(fixture.count("SELECT count(*) FROM events WHERE type = 'task_created' AND task_id IN "
+        assertThat(shared.fixture().count("SELECT count(*) FROM events WHERE type = 'task_created' AND task_id IN "
                 + "(SELECT id FROM tasks WHERE prompt LIKE '%load-client%')")).isEqualTo(clients);
     }
 
     @Test
     void theProbesAnswer() throws Exception {
         var http = java.net.http.HttpClient.newHttpClient();
-        var health = http.send(java.net.http.HttpRequest.newBuilder(server.mcp.resolve("/healthz")).build(),
+        var health = http.send(java.net.http.HttpRequest.newBuilder(shared.server().mcp.resolve("/healthz")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(health.statusCode()).isEqualTo(200);
-        var ready = http.send(java.net.http.HttpRequest.newBuilder(server.mcp.resolve("/readyz")).build(),
+        var ready = http.send(java.net.http.HttpRequest.newBuilder(shared.server().mcp.resolve("/readyz")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString());
         assertThat(ready.statusCode()).isEqualTo(200);
         assertThat(ready.body()).contains("\"store\"").contains("runtime local");
@@ -117,7 +106,7 @@ class HttpTransportIT {
 
     @Test
     void sigtermLetsACallInFlightFinishThenStops() throws Exception {
-        Path otherHome = Files.createDirectories(home.resolve("sigterm"));
+        Path otherHome = Files.createDirectories(shared.home().resolve("sigterm"));
         try (ParheliaHomeFixture own = new ParheliaHomeFixture(otherHome, Map.of(), "[http]\nshutdown_grace_seconds = 20\n");
              HttpServerProcess stopping = HttpServerProcess.start(own)) {
             McpSyncClient client = stopping.client();
@@ -142,7 +131,7 @@ class HttpTransportIT {
     void plainHttpOffLoopbackIsRefusedAtStart() throws Exception {
         ProcessBuilder builder = new ProcessBuilder(ParheliaHomeFixture.LAUNCHER.toString(), "mcp-server",
                 "--transport", "http", "--host", "0.0.0.0", "--port", "0");
-        builder.environment().putAll(fixture.environment());
+        builder.environment().putAll(shared.fixture().environment());
         builder.redirectErrorStream(true);
         Process process = builder.start();
         String output = new String(process.getInputStream().readAllBytes());

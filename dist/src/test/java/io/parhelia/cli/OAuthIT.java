@@ -14,7 +14,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.Base64;
@@ -23,7 +22,6 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -41,21 +39,11 @@ class OAuthIT {
     @RegisterExtension
     static final SharedHttpServer shared = new SharedHttpServer(Map.of("PARHELIA_AUTH_TOKENS", ENV_TOKEN), "--auth");
     static final HttpClient http = HttpClient.newHttpClient();
-    static ParheliaHomeFixture fixture;
-    static Path home;
-    static HttpServerProcess server;
-
-    @BeforeAll
-    static void share() {
-        fixture = shared.fixture();
-        home = shared.home();
-        server = shared.server();
-    }
 
     @Test
     void aClientAuthorizedByTheAdminCreatesTasksAsTheAdmin() throws Exception {
-        String base = "http://127.0.0.1:" + server.port();
-        HttpResponse<String> challenge = http.send(HttpRequest.newBuilder(server.mcp).header("Content-Type", "application/json")
+        String base = "http://127.0.0.1:" + shared.server().port();
+        HttpResponse<String> challenge = http.send(HttpRequest.newBuilder(shared.server().mcp).header("Content-Type", "application/json")
                 .header("Accept", "application/json, text/event-stream").POST(HttpRequest.BodyPublishers.ofString(
                         "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
                         + "\"capabilities\":{},\"clientInfo\":{\"name\":\"it\",\"version\":\"1\"}}}")).build(),
@@ -73,7 +61,7 @@ class OAuthIT {
         HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(metadata.path("authorization_endpoint").asText() + "?"
                 + form(Map.of("response_type", "code", "client_id", clientId, "redirect_uri", REDIRECT, "state", "st",
                 "code_challenge", challengeS256, "code_challenge_method", "S256", "scope", "parhelia:tasks",
-                "resource", server.mcp.toString())))).build(), HttpResponse.BodyHandlers.ofString());
+                "resource", shared.server().mcp.toString())))).build(), HttpResponse.BodyHandlers.ofString());
         Matcher csrf = Pattern.compile("name=csrf value=\"([^\"]+)\"").matcher(page.body());
         assertThat(csrf.find()).as(page.body()).isTrue();
         HttpResponse<String> approved = post(base + "/authorize", form(Map.of("csrf", csrf.group(1), "admin_token", ENV_TOKEN,
@@ -85,13 +73,13 @@ class OAuthIT {
         JsonNode tokens = JSON.readTree(post(metadata.path("token_endpoint").asText(), form(Map.of("grant_type", "authorization_code",
                 "code", callback.get("code"), "code_verifier", verifier, "redirect_uri", REDIRECT, "client_id", clientId)),
                 "application/x-www-form-urlencoded").body());
-        var task = task(call(server.client(tokens.path("access_token").asText()), "parhelia_task_create",
+        var task = task(call(shared.server().client(tokens.path("access_token").asText()), "parhelia_task_create",
                 Map.of("prompt", "exit=0 over oauth", "wait_seconds", 30)));
 
         assertThat(task.get("owner")).isEqualTo("env-1");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(home.resolve("auth/oauth-signing-key.json"))))
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(shared.home().resolve("auth/oauth-signing-key.json"))))
                 .isEqualTo("rw-------");
-        assertThat(Files.readString(home.resolve("auth/oauth.json"))).doesNotContain(callback.get("code"))
+        assertThat(Files.readString(shared.home().resolve("auth/oauth.json"))).doesNotContain(callback.get("code"))
                 .doesNotContain(tokens.path("refresh_token").asText());
     }
 
