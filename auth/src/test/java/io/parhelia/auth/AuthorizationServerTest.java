@@ -1,5 +1,7 @@
 package io.parhelia.auth;
 
+import static io.parhelia.auth.ToolsOverHttp.CREATE_CALL;
+import static io.parhelia.auth.ToolsOverHttp.INITIALIZE_CALL;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,18 +17,11 @@ import com.nimbusds.jose.jwk.gen.ECKeyGenerator;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
-import io.parhelia.engine.Engine;
-import io.parhelia.engine.config.ConfigLoader;
 import io.parhelia.http.HttpSettings;
 import io.parhelia.http.McpHttpServer;
-import io.parhelia.mcp.CallerResolver;
-import io.parhelia.mcp.ParheliaMcpServer;
 import io.parhelia.mcp.Scope;
-import io.parhelia.tools.ParheliaTools;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.URLEncoder;
@@ -36,12 +31,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,51 +64,38 @@ class AuthorizationServerTest {
 
     @TempDir
     static Path home;
-    static Engine engine;
-    static ParheliaMcpServer mcp;
-    static McpHttpServer server;
+    static ToolsOverHttp tools;
     static SigningKey signingKey;
     static String admin;
     static String tasksOnly;
-    static final List<McpSyncClient> clients = new ArrayList<>();
     static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
-        Files.writeString(home.resolve("config.toml"), """
-                [agent]
-                command = ["sh", "-c", "sleep 20", "{prompt}"]
-                [runtime.local]
-                mode = "setsid"
-                """);
-        engine = Engine.open(new ConfigLoader().load(home, Map.of(), Map.of()));
+        tools = ToolsOverHttp.open(home);
         TokenStore tokens = TokenStore.open(home);
         admin = tokens.create("root-laptop", "root", Set.of(Scope.ADMIN), Duration.ofDays(1)).token();
         tasksOnly = tokens.create("alice", "alice", Set.of(Scope.TASKS), Duration.ofDays(1)).token();
         AuthorizationServer as = AuthorizationServer.open(home, ResourceUrls.fromRequests(),
                 TokenVerifier.firstOf(List.of(tokens, ConsentPassword.parse(PASSWORD))));
         signingKey = SigningKey.loadOrCreate(home);
-        mcp = ParheliaMcpServer.builder().tools(ParheliaTools.all(engine)).callers(CallerResolver.fromContext()).build();
         HttpAuth auth = HttpAuth.builder(TokenVerifier.firstOf(List.of(tokens, as.verifier())))
                 .embeddedAuthorizationServer(as)
-                .tools(mcp.tools())
+                .tools(tools.mcp.tools())
                 .build();
-        server = auth.install(McpHttpServer.builder(HttpSettings.loopback())).mcp(mcp::bind).build().start();
+        tools.serve(auth.install(McpHttpServer.builder(HttpSettings.loopback())));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        clients.forEach(McpSyncClient::closeGracefully);
-        server.stop();
-        mcp.close();
-        engine.close();
+        tools.close();
     }
 
     // ---- the whole flow ----
 
     @Test
     void aClientRunsTheWholeFlowFromA401ToRefreshedTokens() throws Exception {
-        HttpResponse<String> challenge = post("/mcp", initializeCall(), "application/json", null);
+        HttpResponse<String> challenge = post("/mcp", INITIALIZE_CALL, "application/json", null);
         assertThat(challenge.statusCode()).isEqualTo(401);
         Matcher prmUrl = Pattern.compile("resource_metadata=\"([^\"]+)\"")
                 .matcher(challenge.headers().firstValue("WWW-Authenticate").orElseThrow());
@@ -126,7 +104,7 @@ class AuthorizationServerTest {
         JsonNode prm = getJson(prmUrl.group(1));
         assertThat(prm.path("resource").asText()).isEqualTo(resource());
         String issuer = prm.path("authorization_servers").get(0).asText();
-        assertThat(issuer).isEqualTo(base());
+        assertThat(issuer).isEqualTo(tools.base());
 
         JsonNode metadata = getJson(issuer + "/.well-known/oauth-authorization-server");
         assertThat(metadata.path("issuer").asText()).isEqualTo(issuer);
@@ -170,7 +148,7 @@ class AuthorizationServerTest {
         assertThat(accessToken.getHeader().getType().getType()).isEqualTo("at+jwt");
         assertThat(accessToken.getJWTClaimsSet().getAudience()).containsExactly(resource());
 
-        McpSyncClient client = client(tokens.path("access_token").asText());
+        McpSyncClient client = tools.client(tokens.path("access_token").asText());
         McpSchema.CallToolResult created = client.callTool(new McpSchema.CallToolRequest("parhelia_task_create",
                 Map.of("prompt", "made over OAuth")));
         assertThat(created.isError()).isNotEqualTo(Boolean.TRUE);
@@ -178,12 +156,12 @@ class AuthorizationServerTest {
 
         JsonNode refreshed = JSON.readTree(refresh(clientId, tokens.path("refresh_token").asText(), null).body());
         assertThat(refreshed.path("refresh_token").asText()).isNotEqualTo(tokens.path("refresh_token").asText());
-        assertThat(client(refreshed.path("access_token").asText()).listTools().tools()).isNotEmpty();
+        assertThat(tools.client(refreshed.path("access_token").asText()).listTools().tools()).isNotEmpty();
 
         HttpResponse<String> reused = refresh(clientId, tokens.path("refresh_token").asText(), null);
         assertOAuthError(reused, 400, "invalid_grant");
         assertOAuthError(refresh(clientId, refreshed.path("refresh_token").asText(), null), 400, "invalid_grant");
-        assertThat(post("/mcp", initializeCall(), "application/json", "Bearer " + refreshed.path("access_token").asText())
+        assertThat(post("/mcp", INITIALIZE_CALL, "application/json", "Bearer " + refreshed.path("access_token").asText())
                 .statusCode()).as("the family's access tokens are revoked with it").isEqualTo(401);
     }
 
@@ -233,7 +211,7 @@ class AuthorizationServerTest {
 
     @Test
     void aWellSignedTokenOfTheRightShapeIsAcceptedSoTheRefusalsAboveAreAboutTheirFlaw() throws Exception {
-        HttpResponse<String> response = post("/mcp", initializeCall(), "application/json", "Bearer " + signingKey.sign(claims().build()));
+        HttpResponse<String> response = post("/mcp", INITIALIZE_CALL, "application/json", "Bearer " + signingKey.sign(claims().build()));
         assertThat(response.statusCode()).isEqualTo(200);
     }
 
@@ -306,7 +284,7 @@ class AuthorizationServerTest {
         String access = JSON.readTree(exchange(clientId, code, verifier, REDIRECT).body()).path("access_token").asText();
 
         assertThat(SignedJWT.parse(access).getJWTClaimsSet().getSubject()).isEqualTo(ConsentPassword.PRINCIPAL);
-        assertThat(post("/mcp", initializeCall(), "application/json", "Bearer " + PASSWORD).statusCode()).isEqualTo(401);
+        assertThat(post("/mcp", INITIALIZE_CALL, "application/json", "Bearer " + PASSWORD).statusCode()).isEqualTo(401);
     }
 
     @Test
@@ -316,7 +294,7 @@ class AuthorizationServerTest {
                 AuthorizationServer.DEFAULT_ACCESS_TOKEN_LIFETIME,
                 java.time.Clock.offset(java.time.Clock.systemUTC(), OAuthStore.IDLE_CLIENT_LIFETIME.plusDays(1)));
         McpHttpServer laterServer = HttpAuth.builder((token, resource) -> Verification.UNRECOGNIZED).embeddedAuthorizationServer(later)
-                .build().install(McpHttpServer.builder(HttpSettings.loopback())).mcp(mcp::bind).build().start();
+                .build().install(McpHttpServer.builder(HttpSettings.loopback())).mcp(tools.mcp::bind).build().start();
         try {
             HttpResponse<String> registered = post("http://127.0.0.1:" + laterServer.port() + "/register",
                     "{\"redirect_uris\":[\"" + REGISTERED_REDIRECT + "\"]}", "application/json", null);
@@ -367,11 +345,11 @@ class AuthorizationServerTest {
         String code = code(clientId, verifier, "parhelia:tasks");
         JsonNode first = JSON.readTree(exchange(clientId, code, verifier, REDIRECT).body());
         String access = first.path("access_token").asText();
-        assertThat(post("/mcp", initializeCall(), "application/json", "Bearer " + access).statusCode()).isEqualTo(200);
+        assertThat(post("/mcp", INITIALIZE_CALL, "application/json", "Bearer " + access).statusCode()).isEqualTo(200);
 
         assertOAuthError(exchange(clientId, code, verifier, REDIRECT), 400, "invalid_grant");
 
-        assertThat(post("/mcp", initializeCall(), "application/json", "Bearer " + access).statusCode()).isEqualTo(401);
+        assertThat(post("/mcp", INITIALIZE_CALL, "application/json", "Bearer " + access).statusCode()).isEqualTo(401);
         assertOAuthError(refresh(clientId, first.path("refresh_token").asText(), null), 400, "invalid_grant");
     }
 
@@ -411,7 +389,7 @@ class AuthorizationServerTest {
                 "client_id", clientId)), null, null);
 
         assertThat(revoked.statusCode()).isEqualTo(200);
-        assertThat(post("/mcp", initializeCall(), "application/json", "Bearer " + tokens.path("access_token").asText())
+        assertThat(post("/mcp", INITIALIZE_CALL, "application/json", "Bearer " + tokens.path("access_token").asText())
                 .statusCode()).isEqualTo(401);
         assertOAuthError(refresh(clientId, tokens.path("refresh_token").asText(), null), 400, "invalid_grant");
     }
@@ -427,27 +405,27 @@ class AuthorizationServerTest {
 
     private static JWTClaimsSet.Builder claims() {
         Instant now = Instant.now();
-        return new JWTClaimsSet.Builder().issuer(base()).subject("root").audience(resource()).jwtID(UUID.randomUUID().toString())
+        return new JWTClaimsSet.Builder().issuer(tools.base()).subject("root").audience(resource()).jwtID(UUID.randomUUID().toString())
                 .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(300))).claim("scope", "parhelia:tasks");
     }
 
     private static void assertJwtRefused(String jwt) throws Exception {
         String session = session();
-        long before = tasks();
+        long before = tools.tasks();
         String storeBefore = storeFile();
 
-        HttpResponse<String> response = post("/mcp", createCall(), "application/json", "Bearer " + jwt, session);
+        HttpResponse<String> response = post("/mcp", CREATE_CALL, "application/json", "Bearer " + jwt, session);
 
         assertThat(response.statusCode()).isEqualTo(401);
         assertThat(response.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer error=\"invalid_token\"");
-        assertThat(tasks()).isEqualTo(before);
+        assertThat(tools.tasks()).isEqualTo(before);
         assertThat(storeFile()).isEqualTo(storeBefore);
     }
 
     private static void assertRedirectError(HttpResponse<String> response, String error) throws Exception {
         assertThat(response.statusCode()).isEqualTo(302);
         Map<String, String> callback = query(response.headers().firstValue("Location").orElseThrow());
-        assertThat(callback).containsEntry("error", error).containsEntry("state", "s").containsEntry("iss", base())
+        assertThat(callback).containsEntry("error", error).containsEntry("state", "s").containsEntry("iss", tools.base())
                 .doesNotContainKey("code");
     }
 
@@ -473,7 +451,7 @@ class AuthorizationServerTest {
                 "redirect_uri", redirect, "state", "s"));
         params.putAll(extra);
         String before = storeFile();
-        HttpResponse<String> response = get(base() + "/authorize?" + form(params));
+        HttpResponse<String> response = get(tools.base() + "/authorize?" + form(params));
         if (response.statusCode() != 200) {
             assertThat(storeFile()).as("a refused authorization request stores nothing").isEqualTo(before);
         }
@@ -530,39 +508,15 @@ class AuthorizationServerTest {
         return Files.exists(file) ? Files.readString(file) : "";
     }
 
-    private static String base() {
-        return "http://127.0.0.1:" + server.port();
-    }
-
     private static String resource() {
-        return base() + "/mcp";
-    }
-
-    private static McpSyncClient client(String token) {
-        var transport = HttpClientStreamableHttpTransport.builder(base()).endpoint("/mcp")
-                .httpRequestCustomizer((builder, method, uri, body, context) -> builder.header("Authorization", "Bearer " + token))
-                .build();
-        McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(30)).build();
-        client.initialize();
-        clients.add(client);
-        return client;
+        return tools.base() + "/mcp";
     }
 
     /** A session of the admin's principal, so a refused call reaches the auth filter on a live session. */
     private static String session() throws Exception {
-        HttpResponse<String> response = post("/mcp", initializeCall(), "application/json", "Bearer " + admin);
+        HttpResponse<String> response = post("/mcp", INITIALIZE_CALL, "application/json", "Bearer " + admin);
         assertThat(response.statusCode()).isEqualTo(200);
         return response.headers().firstValue("Mcp-Session-Id").orElseThrow();
-    }
-
-    private static String initializeCall() {
-        return "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
-                + "\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}";
-    }
-
-    private static String createCall() {
-        return "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"parhelia_task_create\","
-                + "\"arguments\":{\"prompt\":\"should never run\"}}}";
     }
 
     private static HttpResponse<String> get(String url) throws Exception {
@@ -582,7 +536,7 @@ class AuthorizationServerTest {
 
     private static HttpResponse<String> post(String pathOrUrl, String body, String contentType, String authorization,
                                              String session) throws Exception {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(pathOrUrl.startsWith("http") ? pathOrUrl : base() + pathOrUrl))
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(pathOrUrl.startsWith("http") ? pathOrUrl : tools.base() + pathOrUrl))
                 .header("Content-Type", contentType == null ? "application/x-www-form-urlencoded" : contentType)
                 .header("Accept", "application/json, text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
@@ -610,13 +564,5 @@ class AuthorizationServerTest {
             params.put(URLDecoder.decode(kv[0], StandardCharsets.UTF_8), URLDecoder.decode(kv[1], StandardCharsets.UTF_8));
         }
         return params;
-    }
-
-    private static long tasks() throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("parhelia.db"));
-             ResultSet rs = c.createStatement().executeQuery("SELECT count(*) FROM tasks")) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }

@@ -1,37 +1,28 @@
 package io.parhelia.auth;
 
+import static io.parhelia.auth.ToolsOverHttp.CREATE_CALL;
+import static io.parhelia.auth.ToolsOverHttp.INITIALIZE_CALL;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
-import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
 import io.modelcontextprotocol.spec.McpSchema;
-import io.parhelia.engine.Engine;
-import io.parhelia.engine.config.ConfigLoader;
 import io.parhelia.http.HttpRequestObserver;
 import io.parhelia.http.HttpSettings;
 import io.parhelia.http.McpHttpServer;
-import io.parhelia.mcp.CallerResolver;
 import io.parhelia.mcp.ParheliaMcpServer;
 import io.parhelia.mcp.Scope;
-import io.parhelia.tools.ParheliaTools;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -53,10 +44,8 @@ class HttpAuthTest {
 
     @TempDir
     static Path home;
-    static Engine engine;
-    static ParheliaMcpServer mcp;
+    static ToolsOverHttp tools;
     static HttpAuth auth;
-    static McpHttpServer server;
     static String reader;
     static String alice;
     static String bob;
@@ -64,18 +53,11 @@ class HttpAuthTest {
     static String revoked;
     /** Every request the server answered, as the audit log sees it. */
     static final List<HttpRequestObserver.ObservedRequest> observed = new CopyOnWriteArrayList<>();
-    static final List<McpSyncClient> clients = new ArrayList<>();
     static final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeAll
     static void start() throws Exception {
-        Files.writeString(home.resolve("config.toml"), """
-                [agent]
-                command = ["sh", "-c", "sleep 20", "{prompt}"]
-                [runtime.local]
-                mode = "setsid"
-                """);
-        engine = Engine.open(new ConfigLoader().load(home, Map.of(), Map.of()));
+        tools = ToolsOverHttp.open(home);
         TokenStore tokens = TokenStore.open(home);
         reader = tokens.create("reader", "reader", Set.of(Scope.READ), Duration.ofDays(1)).token();
         alice = tokens.create("alice-laptop", "alice", Set.of(Scope.TASKS), Duration.ofDays(1)).token();
@@ -85,26 +67,22 @@ class HttpAuthTest {
         expired = TokenStore.open(home, Clock.fixed(Instant.now().minus(Duration.ofDays(2)), ZoneOffset.UTC))
                 .create("expired", "expired", Set.of(Scope.ADMIN), Duration.ofDays(1)).token();
 
-        mcp = ParheliaMcpServer.builder().tools(ParheliaTools.all(engine)).callers(CallerResolver.fromContext()).build();
         auth = HttpAuth.builder(TokenVerifier.firstOf(List.of(StaticTokens.parse(ADMIN_TOKEN), tokens)))
-                .tools(mcp.tools())
+                .tools(tools.mcp.tools())
                 .build();
-        server = auth.install(McpHttpServer.builder(HttpSettings.loopback())).observer(observed::add).mcp(mcp::bind).build().start();
+        tools.serve(auth.install(McpHttpServer.builder(HttpSettings.loopback())).observer(observed::add));
     }
 
     @AfterAll
     static void stop() throws Exception {
-        clients.forEach(McpSyncClient::closeGracefully);
-        server.stop();
-        mcp.close();
-        engine.close();
+        tools.close();
     }
 
     // ---- accepted ----
 
     @Test
     void aValidTokenGetsTheToolsAndItsTasksBelongToItsSubject() {
-        McpSyncClient client = client(alice);
+        McpSyncClient client = tools.client(alice);
         assertThat(client.listTools().tools()).hasSize(30);
 
         Map<String, Object> task = task(client.callTool(create("owned by alice")));
@@ -126,7 +104,7 @@ class HttpAuthTest {
 
         assertThat(response.statusCode()).isEqualTo(401);
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValue("Bearer scope=\"parhelia:read parhelia:tasks\", "
-                + "resource_metadata=\"" + base() + "/.well-known/oauth-protected-resource/mcp\"");
+                + "resource_metadata=\"" + tools.base() + "/.well-known/oauth-protected-resource/mcp\"");
         assertThat(errorMessage(response)).contains("Authorization: Bearer");
     }
 
@@ -175,39 +153,39 @@ class HttpAuthTest {
     @Test
     void anOversizedHeaderIsRefusedWhileParsingBeforeAnyFilter() throws Exception {
         String session = session(alice);
-        long before = tasks();
-        HttpResponse<String> response = post(createCall(), "Bearer " + "a".repeat(20_000), session);
+        long before = tools.tasks();
+        HttpResponse<String> response = post(CREATE_CALL, "Bearer " + "a".repeat(20_000), session);
 
         // Jetty refuses it while parsing, before any filter; its 431 has no body (not JSON: a transport-http gap).
         assertThat(response.statusCode()).isEqualTo(431);
-        assertThat(tasks()).isEqualTo(before);
+        assertThat(tools.tasks()).isEqualTo(before);
     }
 
     @Test
     void twoAuthorizationHeadersAreRefused() throws Exception {
         String session = session(alice);
-        long before = tasks();
-        HttpResponse<String> response = http.send(request(createCall(), session)
+        long before = tools.tasks();
+        HttpResponse<String> response = http.send(request(CREATE_CALL, session)
                 .header("Authorization", "Bearer " + alice).header("Authorization", "Bearer " + bob).build(),
                 HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(401);
         assertThat(response.headers().firstValue("WWW-Authenticate").orElseThrow()).startsWith("Bearer error=\"invalid_token\"");
-        assertThat(tasks()).isEqualTo(before);
+        assertThat(tools.tasks()).isEqualTo(before);
     }
 
     @Test
     void aTokenInTheQueryStringIsRefusedEvenAlongsideAValidHeader() throws Exception {
         String session = session(alice);
-        long before = tasks();
-        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(server.uri() + "?access_token=" + alice))
+        long before = tools.tasks();
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(tools.mcpUri() + "?access_token=" + alice))
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
                 .header("Mcp-Session-Id", session).header("Authorization", "Bearer " + alice)
-                .POST(HttpRequest.BodyPublishers.ofString(createCall())).build(), HttpResponse.BodyHandlers.ofString());
+                .POST(HttpRequest.BodyPublishers.ofString(CREATE_CALL)).build(), HttpResponse.BodyHandlers.ofString());
 
         assertThat(response.statusCode()).isEqualTo(400);
         assertThat(response.headers().firstValue("WWW-Authenticate").orElseThrow()).contains("error=\"invalid_request\"");
-        assertThat(tasks()).isEqualTo(before);
+        assertThat(tools.tasks()).isEqualTo(before);
     }
 
     // ---- 403 ----
@@ -215,16 +193,16 @@ class HttpAuthTest {
     @Test
     void aReadOnlyTokenCreatingATaskGets403InsufficientScopeAndNoTask() throws Exception {
         String session = session(reader);
-        long before = tasks();
+        long before = tools.tasks();
 
-        HttpResponse<String> response = post(createCall(), "Bearer " + reader, session);
+        HttpResponse<String> response = post(CREATE_CALL, "Bearer " + reader, session);
 
         assertThat(response.statusCode()).isEqualTo(403);
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValue("Bearer error=\"insufficient_scope\", "
                 + "error_description=\"parhelia_task_create needs scope parhelia:tasks; the token has parhelia:read\", "
-                + "scope=\"parhelia:read parhelia:tasks\", resource_metadata=\"" + base() + "/.well-known/oauth-protected-resource/mcp\"");
+                + "scope=\"parhelia:read parhelia:tasks\", resource_metadata=\"" + tools.base() + "/.well-known/oauth-protected-resource/mcp\"");
         assertThat(JSON.readTree(response.body()).path("id").asLong()).isEqualTo(7);
-        assertThat(tasks()).isEqualTo(before);
+        assertThat(tools.tasks()).isEqualTo(before);
         assertThat(observed).anySatisfy(r -> assertThat(r).extracting(o -> o.status(), o -> o.refusal(), o -> o.caller() == null ? null : o.caller().principal())
                 .containsExactly(403, "insufficient_scope", "reader"));
     }
@@ -234,22 +212,22 @@ class HttpAuthTest {
         String session = session(alice);
         String call = "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"tools/call\",\"params\":{\"name\":\"parhelia_budget_set\","
                 + "\"arguments\":{\"ceiling_usd\":1000}}}";
-        long before = count("SELECT count(*) FROM events WHERE type = 'budget_set'");
+        long before = tools.count("SELECT count(*) FROM events WHERE type = 'budget_set'");
 
         HttpResponse<String> response = post(call, "Bearer " + alice, session);
 
         assertThat(response.statusCode()).isEqualTo(403);
         assertThat(response.headers().firstValue("WWW-Authenticate").orElseThrow())
                 .contains("error=\"insufficient_scope\"").contains("scope=\"parhelia:tasks parhelia:admin\"");
-        assertThat(count("SELECT count(*) FROM events WHERE type = 'budget_set'")).isEqualTo(before);
+        assertThat(tools.count("SELECT count(*) FROM events WHERE type = 'budget_set'")).isEqualTo(before);
     }
 
     // ---- ownership and sessions ----
 
     @Test
     void anotherOwnersTaskIsNotFoundAndCannotBeCancelled() throws Exception {
-        String id = (String) task(client(alice).callTool(create("alice's long task"))).get("id");
-        McpSyncClient bobClient = client(bob);
+        String id = (String) task(tools.client(alice).callTool(create("alice's long task"))).get("id");
+        McpSyncClient bobClient = tools.client(bob);
 
         McpSchema.CallToolResult shown = bobClient.callTool(new McpSchema.CallToolRequest("parhelia_task_show", Map.of("task_id", id)));
         McpSchema.CallToolResult cancelled = bobClient.callTool(new McpSchema.CallToolRequest("parhelia_task_cancel", Map.of("task_id", id)));
@@ -259,23 +237,23 @@ class HttpAuthTest {
         assertThat(errorCode(shown)).isEqualTo("not_found");
         assertThat(errorCode(cancelled)).isEqualTo("not_found");
         assertThat(listed).noneSatisfy(t -> assertThat(((Map<?, ?>) t).get("id")).isEqualTo(id));
-        assertThat(count("SELECT count(*) FROM events WHERE task_id = '" + id + "' AND type = 'task_cancelled'")).isZero();
-        McpSchema.CallToolResult adminView = client(ADMIN_TOKEN).callTool(new McpSchema.CallToolRequest("parhelia_task_show", Map.of("task_id", id)));
+        assertThat(tools.count("SELECT count(*) FROM events WHERE task_id = '" + id + "' AND type = 'task_cancelled'")).isZero();
+        McpSchema.CallToolResult adminView = tools.client(ADMIN_TOKEN).callTool(new McpSchema.CallToolRequest("parhelia_task_show", Map.of("task_id", id)));
         assertThat(adminView.isError()).isFalse();
     }
 
     @Test
     void anotherPrincipalsSessionIdGetsTheSameAnswerAsAnUnknownOneAndTheSessionLivesOn() throws Exception {
         String alicesSession = session(alice);
-        long before = tasks();
+        long before = tools.tasks();
 
-        HttpResponse<String> hijack = post(createCall(), "Bearer " + bob, alicesSession);
-        HttpResponse<String> unknown = post(createCall(), "Bearer " + bob, "no-such-session");
+        HttpResponse<String> hijack = post(CREATE_CALL, "Bearer " + bob, alicesSession);
+        HttpResponse<String> unknown = post(CREATE_CALL, "Bearer " + bob, "no-such-session");
 
         assertThat(hijack.statusCode()).isEqualTo(404);
         assertThat(hijack.body()).isEqualTo(unknown.body());
         assertThat(unknown.statusCode()).isEqualTo(404);
-        assertThat(tasks()).isEqualTo(before);
+        assertThat(tools.tasks()).isEqualTo(before);
         assertThat(post("{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/list\"}", "Bearer " + alice, alicesSession).statusCode())
                 .isEqualTo(200);
     }
@@ -285,7 +263,7 @@ class HttpAuthTest {
         String session = session(reader);
         int bound = auth.boundSessions();
 
-        HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(server.uri()).DELETE()
+        HttpResponse<String> deleted = http.send(HttpRequest.newBuilder(tools.mcpUri()).DELETE()
                 .header("Authorization", "Bearer " + reader).header("Mcp-Session-Id", session).build(),
                 HttpResponse.BodyHandlers.ofString());
 
@@ -300,13 +278,13 @@ class HttpAuthTest {
     @Test
     void bothMetadataDocumentsNameTheResourceAndItsScopesWithoutAToken() throws Exception {
         for (String path : List.of("/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp")) {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(base() + path))
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(tools.base() + path))
                     .header("Origin", "https://inspector.example").build(), HttpResponse.BodyHandlers.ofString());
 
             assertThat(response.statusCode()).as(path).isEqualTo(200);
             assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).hasValue("*");
             JsonNode document = JSON.readTree(response.body());
-            assertThat(document.path("resource").asText()).isEqualTo(base() + "/mcp");
+            assertThat(document.path("resource").asText()).isEqualTo(tools.base() + "/mcp");
             assertThat(document.path("scopes_supported").toString())
                     .isEqualTo("[\"parhelia:read\",\"parhelia:tasks\",\"parhelia:admin\"]");
             assertThat(document.path("bearer_methods_supported").toString()).isEqualTo("[\"header\"]");
@@ -326,7 +304,7 @@ class HttpAuthTest {
                     .build(), HttpResponse.BodyHandlers.ofString()).body());
             HttpResponse<String> challenge = http.send(HttpRequest.newBuilder(behindProxy.uri())
                     .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
-                    .POST(HttpRequest.BodyPublishers.ofString(initializeCall())).build(), HttpResponse.BodyHandlers.ofString());
+                    .POST(HttpRequest.BodyPublishers.ofString(INITIALIZE_CALL)).build(), HttpResponse.BodyHandlers.ofString());
 
             assertThat(document.path("resource").asText()).isEqualTo("https://parhelia.example.com/mcp");
             assertThat(document.path("authorization_servers").toString()).isEqualTo("[\"https://parhelia.example.com\"]");
@@ -339,57 +317,33 @@ class HttpAuthTest {
 
     private static void assertRefused401(String authorization, String error, String described) throws Exception {
         String session = session(alice);
-        long before = tasks();
+        long before = tools.tasks();
         int observedBefore = observed.size();
 
-        HttpResponse<String> response = post(createCall(), authorization, session);
+        HttpResponse<String> response = post(CREATE_CALL, authorization, session);
 
         assertThat(response.statusCode()).isEqualTo(401);
         String challenge = response.headers().firstValue("WWW-Authenticate").orElseThrow();
         assertThat(challenge).startsWith(error == null ? "Bearer scope=" : "Bearer error=\"" + error + "\"")
-                .contains("resource_metadata=\"" + base() + "/.well-known/oauth-protected-resource/mcp\"")
+                .contains("resource_metadata=\"" + tools.base() + "/.well-known/oauth-protected-resource/mcp\"")
                 .contains("scope=\"parhelia:read parhelia:tasks\"");
         assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/json");
         assertThat(JSON.readTree(response.body()).path("id").asLong()).isEqualTo(7);
         if (error != null) {
             assertThat(errorMessage(response)).contains(described);
         }
-        assertThat(tasks()).isEqualTo(before);
+        assertThat(tools.tasks()).isEqualTo(before);
         await().untilAsserted(() -> assertThat(observed.subList(observedBefore, observed.size()))
                 .anySatisfy(r -> assertThat(r.status()).isEqualTo(401)));
         assertThat(observed.subList(observedBefore, observed.size()).toString()).doesNotContain(alice);
-    }
-
-    private static String base() {
-        return "http://127.0.0.1:" + server.port();
-    }
-
-    private static McpSyncClient client(String token) {
-        var transport = HttpClientStreamableHttpTransport.builder(base()).endpoint("/mcp")
-                .httpRequestCustomizer((builder, method, uri, body, context) -> builder.header("Authorization", "Bearer " + token))
-                .build();
-        McpSyncClient client = McpClient.sync(transport).requestTimeout(Duration.ofSeconds(30)).build();
-        client.initialize();
-        clients.add(client);
-        return client;
     }
 
     private static McpSchema.CallToolRequest create(String prompt) {
         return new McpSchema.CallToolRequest("parhelia_task_create", Map.of("prompt", prompt));
     }
 
-    private static String createCall() {
-        return "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"tools/call\",\"params\":{\"name\":\"parhelia_task_create\","
-                + "\"arguments\":{\"prompt\":\"should never run\"}}}";
-    }
-
-    private static String initializeCall() {
-        return "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-11-25\","
-                + "\"capabilities\":{},\"clientInfo\":{\"name\":\"raw\",\"version\":\"1\"}}}";
-    }
-
     private static HttpResponse<String> initialize(String authorization) throws Exception {
-        return post(initializeCall(), authorization, null);
+        return post(INITIALIZE_CALL, authorization, null);
     }
 
     /** An initialized session of the token's principal. */
@@ -403,7 +357,7 @@ class HttpAuthTest {
     }
 
     private static HttpRequest.Builder request(String body, String session) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(server.uri())
+        HttpRequest.Builder builder = HttpRequest.newBuilder(tools.mcpUri())
                 .header("Content-Type", "application/json").header("Accept", "application/json, text/event-stream")
                 .POST(HttpRequest.BodyPublishers.ofString(body));
         if (session != null) {
@@ -438,17 +392,5 @@ class HttpAuthTest {
     @SuppressWarnings("unchecked")
     private static String errorCode(McpSchema.CallToolResult result) {
         return (String) ((Map<String, Object>) ((Map<String, Object>) result.structuredContent()).get("error")).get("code");
-    }
-
-    private static long tasks() throws Exception {
-        return count("SELECT count(*) FROM tasks");
-    }
-
-    private static long count(String sql) throws Exception {
-        try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + home.resolve("parhelia.db"));
-             ResultSet rs = c.createStatement().executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        }
     }
 }
