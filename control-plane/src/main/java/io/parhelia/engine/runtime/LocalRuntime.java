@@ -550,8 +550,9 @@ public final class LocalRuntime implements AgentRuntime {
      */
     private static boolean isAbsentSessionOrServer(ExternalCommand.Result result) {
         String error = result.stderr();
-        return isNoServer(result) || error.contains("can't find session") || error.contains("server exited")
-                || error.contains("lost server");
+        // "no current target": tmux 3.3's answer when the session is being destroyed as the command resolves it.
+        return isNoServer(result) || error.contains("can't find session") || error.contains("no current target")
+                || error.contains("server exited") || error.contains("lost server");
     }
 
     private String socketOf(RuntimeHandle handle) {
