@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -146,19 +147,30 @@ class AuditLogTest {
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         BufferedReader otherSays = new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
         assertThat(otherSays.readLine()).isEqualTo("ready");
+        CountDownLatch otherWriting = new CountDownLatch(1);
         ExecutorService threads = Executors.newFixedThreadPool(2);
+        // Our writers do half their lines, the other process then starts and says so after its first line,
+        // and ours do the rest: the three really write at once, whatever the scheduler does.
+        CountDownLatch halfway = new CountDownLatch(2);
         try (AuditLog first = new AuditLog(dir); AuditLog second = new AuditLog(dir)) {
-            Files.createFile(start);
             List<Future<?>> writers = new ArrayList<>();
             for (String name : List.of("first", "second")) {
                 AuditLog log = name.equals("first") ? first : second;
                 writers.add(threads.submit(() -> {
                     for (int i = 0; i < perWriter; i++) {
+                        if (i == perWriter / 2) {
+                            halfway.countDown();
+                            assertThat(otherWriting.await(60, TimeUnit.SECONDS)).isTrue();
+                        }
                         log.append("{\"writer\":\"" + name + "\",\"n\":" + i + "}");
                     }
                     return null;
                 }));
             }
+            assertThat(halfway.await(60, TimeUnit.SECONDS)).isTrue();
+            Files.createFile(start);
+            assertThat(otherSays.readLine()).isEqualTo("writing");
+            otherWriting.countDown();
             for (Future<?> writer : writers) {
                 writer.get(60, TimeUnit.SECONDS);
             }

@@ -22,6 +22,10 @@ public final class AuditWriterProcess {
             }
             for (int i = 0; i < Integer.parseInt(args[2]); i++) {
                 log.append("{\"writer\":\"" + args[1] + "\",\"n\":" + i + "}");
+                if (i == 0) {
+                    System.out.println("writing");
+                    System.out.flush();
+                }
             }
         }
     }
