@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Streamable HTTP throughput of `parhelia mcp-server --transport http`, against a bare Jetty servlet.
 #
-#   bench/http.sh [--build] [--duration S] [--warmup S] [--connections "16 64"] [--threads N]
-#                 [--tasks N] [--no-ping]
+#   bench/http.sh [--build] [--duration S] [--warmup S] [--warmup-rounds N] [--connections "16 64"] [--threads N]
+#                 [--tasks N] [--no-ping] [--profile DIR]
 #
 # In one run, with wrk (Debian's package, installed with apt-get when missing; needs root then):
 #   1. the real distribution (bin/parhelia, so the launcher's JVM options and its AppCDS archive) on
@@ -17,11 +17,16 @@
 #      launcher) serving the exact bytes of one real reply, with its Content-Type, and of one ping
 #      reply. One difference remains: the product sends its event-stream headers first, so its
 #      reply is chunked; the bare servlet's goes out in one write with a Content-Length.
+# --profile DIR records a JFR profile of each server into DIR/parhelia.jfr and DIR/bare.jfr
+# (settings=profile; read them with `jfr print --events jdk.ExecutionSample`).
 # PARHELIA_JAVA_OPTS reaches both servers, e.g. PARHELIA_JAVA_OPTS=-XX:TieredStopAtLevel=4 to compare
 # with C2 (the launcher stops at C1 for start-up). The server runs from a copy of the distribution,
 # since a build by someone else in the same tree empties dist/target while it runs.
-# Each target gets a warm-up (--warmup s at the largest connection count), then --duration s
-# (default 10) per connection count. A reply that is not HTTP 200 or has no "result" is counted as
+# Each target is warmed up in rounds of --warmup s (default 5) at the largest connection count until
+# a round is no more than 5% faster than the one before (at least 3 rounds, at most --warmup-rounds,
+# default 12), then measured for --duration s (default 10) per connection count. A fixed short
+# warm-up is not enough: on 2 busy cores the JIT's compiler threads compete with the load, and the
+# C2 compiles of the hot paths were seen to finish 10-20 s into it. A reply that is not HTTP 200 or has no "result" is counted as
 # an error; a run with errors is invalid, and the script exits 1.
 #
 # stdout: one table (req/s, p50, p99, errors, CPU of server and wrk) and the ratios product/bare,
@@ -58,25 +63,33 @@ jdk17="${BENCH_JDK17:-/usr/lib/jvm/java-17-openjdk-amd64}"
 force_build=false
 duration=10
 warmup=5
+warmup_rounds=12
 connection_counts="16 64"
 wrk_threads=2
 task_count=20
 with_ping=true
+profile_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --build) force_build=true ;;
     --duration) duration="$2"; shift ;;
     --warmup) warmup="$2"; shift ;;
+    --warmup-rounds) warmup_rounds="$2"; shift ;;
     --connections) connection_counts="$2"; shift ;;
     --threads) wrk_threads="$2"; shift ;;
     --tasks) task_count="$2"; shift ;;
     --no-ping) with_ping=false ;;
+    --profile) profile_dir="$(mkdir -p "$2" && cd "$2" && pwd)"; shift ;;
     *) echo "http.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
   shift
 done
 
 log() { echo "http.sh: $*" >&2; }
+# JVM options for one server ($1: parhelia or bare): PARHELIA_JAVA_OPTS, and a JFR recording with --profile.
+java_opts_for() {
+  echo "${PARHELIA_JAVA_OPTS:-}${profile_dir:+ -XX:StartFlightRecording=filename=$profile_dir/$1.jfr,settings=profile}"
+}
 
 # ---- processes started here, all stopped on exit ----
 work="$(mktemp -d "${TMPDIR:-/tmp}/parhelia-http-bench.XXXXXX")"
@@ -214,6 +227,21 @@ measure() {
 }
 
 max_connections="$(tr ' ' '\n' <<< "$connection_counts" | sort -n | tail -1)"
+warmed_rounds=()
+# Warms url $1 up (env MCP_*) in rounds until one is no more than 5% faster than the one before.
+warm_up() {
+  local url="$1" previous=0 rps round
+  for round in $(seq "$warmup_rounds"); do
+    rps="$(run_wrk "$url" "$max_connections" "$warmup" | cut -d' ' -f1)"
+    log "warm-up $url round $round: $rps req/s"
+    if [ "$round" -ge 3 ] && [ "$rps" -le $(( previous * 105 / 100 )) ]; then
+      warmed_rounds+=("$round"); return
+    fi
+    previous="$rps"
+  done
+  log "warm-up of $url still speeding up after $warmup_rounds rounds"
+  warmed_rounds+=("$warmup_rounds+")
+}
 list_params='{"name":"parhelia_task_list","arguments":{}}'
 
 # ---- the product ----
@@ -231,7 +259,7 @@ EOF
 # Starts the server on a free port; sets server_pid, java_pid and mcp_url.
 start_server() {
   local log_file="$work/server-$1.log"
-  PARHELIA_HOME="$home" JAVA_HOME="$jdk17" "$served_launcher" mcp-server --transport http --port 0 < /dev/null > "$log_file" 2>&1 &
+  PARHELIA_HOME="$home" JAVA_HOME="$jdk17" PARHELIA_JAVA_OPTS="$(java_opts_for parhelia)" "$served_launcher" mcp-server --transport http --port 0 < /dev/null > "$log_file" 2>&1 &
   server_pid=$!
   started_pids+=("$server_pid")
   mcp_url=""
@@ -287,9 +315,8 @@ log "reply: $(wc -c < "$work/list-reply") bytes of $content_type ($task_count ta
 
 export MCP_SESSION="$session"
 load_at_start="$(uptime | sed 's/.*load average: //')"
-log "warm-up: tools/call parhelia_task_list, ${warmup} s at $max_connections connections"
-MCP_METHOD=tools/call MCP_PARAMS="$list_params" run_wrk "$mcp_url" "$max_connections" "$warmup" > /dev/null
-if $with_ping; then MCP_METHOD=ping MCP_PARAMS="" run_wrk "$mcp_url" "$max_connections" "$warmup" > /dev/null; fi
+MCP_METHOD=tools/call MCP_PARAMS="$list_params" warm_up "$mcp_url"
+if $with_ping; then MCP_METHOD=ping MCP_PARAMS="" warm_up "$mcp_url"; fi
 sleep 2
 product_idle_rss="$(status_kb "$java_pid" VmRSS)"
 for c in $connection_counts; do
@@ -304,7 +331,7 @@ unset MCP_SESSION
 # ---- the bare servlet ----
 bare_log="$work/bare.log"
 # shellcheck disable=SC2154 # jvm_opts comes from the launcher's line, eval'd above
-"$jdk17/bin/java" "${jvm_opts[@]}" ${PARHELIA_JAVA_OPTS:-} -cp "$classes:$(cat "$classpath_file")" io.parhelia.bench.BareServlet \
+"$jdk17/bin/java" "${jvm_opts[@]}" $(java_opts_for bare) -cp "$classes:$(cat "$classpath_file")" io.parhelia.bench.BareServlet \
     --port 0 --content-type "$content_type" --reply "/mcp=$work/list-reply" --reply "/mcp-ping=$work/ping-reply" \
     < /dev/null > "$bare_log" 2>&1 &
 bare_pid=$!
@@ -319,9 +346,8 @@ done
 [ -n "$bare_port" ] || { log "the bare servlet did not start within 30 s"; exit 1; }
 bare_url="http://127.0.0.1:$bare_port/mcp"
 log "bare servlet at $bare_url, pid $bare_pid"
-log "warm-up: bare servlet, ${warmup} s at $max_connections connections"
-run_wrk "$bare_url" "$max_connections" "$warmup" > /dev/null
-if $with_ping; then run_wrk "$bare_url-ping" "$max_connections" "$warmup" > /dev/null; fi
+warm_up "$bare_url"
+if $with_ping; then warm_up "$bare_url-ping"; fi
 sleep 2
 bare_idle_rss="$(status_kb "$bare_pid" VmRSS)"
 for c in $connection_counts; do measure bare "$bare_url" "$bare_pid" "$c"; done
@@ -344,7 +370,8 @@ load="$(uptime | sed 's/.*load average: //')"
 ping_size="$(wc -c < "$work/ping-reply" | tr -d ' ')"
 list_size="$(wc -c < "$work/list-reply" | tr -d ' ')"
 echo "== Streamable HTTP: parhelia_task_list ($task_count tasks, $list_size-byte $content_type reply) =="
-echo "$(nproc) cores shared by wrk (-t$wrk_threads) and the server; ${duration} s per row after a ${warmup} s warm-up;" \
+echo "$(nproc) cores shared by wrk (-t$wrk_threads) and the server; ${duration} s per row after warm-ups of" \
+     "${warmed_rounds[*]} rounds of ${warmup} s (parhelia list, ping; bare list, ping);" \
      "load average (1, 5, 15 min) at the start: $load_at_start, at the end: $load"
 echo "built from: $build_source; JVM: $("$jdk17/bin/java" -version 2>&1 | head -1), launcher options ${jvm_opts[*]} ${PARHELIA_JAVA_OPTS:-}"
 echo
