@@ -21,11 +21,18 @@ final class Listing {
     }
 
     private final String table;
+    private final String columns;
     private final StringBuilder where = new StringBuilder(" WHERE 1=1");
     private final List<Object> args = new ArrayList<>();
 
     Listing(String table) {
+        this(table, "*");
+    }
+
+    /** Selecting only {@code columns}, in the order the row reader reads them. */
+    Listing(String table, String columns) {
         this.table = table;
+        this.columns = columns;
     }
 
     Listing equalTo(String column, Object value) {
@@ -51,7 +58,7 @@ final class Listing {
      */
     <T> Page<T> page(Connection c, String timeColumn, String cursor, int limit, RowReader<T> reader,
                      Function<T, KeysetCursor> position) throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT * FROM ").append(table).append(where);
+        StringBuilder sql = new StringBuilder("SELECT ").append(columns).append(" FROM ").append(table).append(where);
         List<Object> bound = new ArrayList<>(args);
         if (cursor != null) {
             KeysetCursor after = KeysetCursor.decode(cursor);

@@ -50,7 +50,7 @@ final class TaskStore {
     }
 
     Optional<Task> find(Connection c, String id) throws SQLException {
-        try (PreparedStatement s = c.prepareStatement("SELECT * FROM tasks WHERE id = ?")) {
+        try (PreparedStatement s = c.prepareStatement("SELECT " + COLUMNS + " FROM tasks WHERE id = ?")) {
             s.setString(1, id);
             try (ResultSet r = s.executeQuery()) {
                 return r.next() ? Optional.of(read(r)) : Optional.empty();
@@ -90,7 +90,7 @@ final class TaskStore {
 
     /** A page of tasks, newest first, by keyset on (created_at, id) so that pages stay stable under inserts. */
     Page<Task> list(Connection c, TaskQuery q, String ownerFilter) throws SQLException {
-        return new Listing("tasks")
+        return new Listing("tasks", COLUMNS)
                 .in("status", q.statuses().stream().map(TaskStatus::wireName).toList())
                 .equalTo("runtime", q.runtime())
                 .equalTo("owner", ownerFilter)
@@ -137,22 +137,24 @@ final class TaskStore {
         }
     }
 
+    /** The columns {@link #read} reads, in its order. */
+    static final String COLUMNS = """
+            id, owner, prompt, repo, branch, working_directory, workspace, runtime, cpu, memory_gb, gpu, max_turns,
+            timeout_seconds, attempt, parent_task_id, root_task_id, resume_session_id, interactive, network, status,
+            status_reason, created_at, started_at, ended_at, updated_at, exit_code, agent_session_id, result_text,
+            result_subtype, is_error, cost_usd, input_tokens, output_tokens, num_turns, duration_ms""";
+
+    /** A row of {@link #COLUMNS}, read by position: sqlite-jdbc's lookup of a column by name costs more than reading it. */
     static Task read(ResultSet r) throws SQLException {
+        Columns c = new Columns(r);
         return new Task(
-                r.getString("id"), r.getString("owner"), r.getString("prompt"), r.getString("repo"),
-                r.getString("branch"), r.getString("working_directory"), r.getString("workspace"),
-                r.getString("runtime"),
-                new Resources(r.getDouble("cpu"), r.getDouble("memory_gb"), r.getString("gpu")),
-                r.getInt("max_turns"), r.getLong("timeout_seconds"), r.getInt("attempt"),
-                r.getString("parent_task_id"), r.getString("root_task_id"), r.getString("resume_session_id"),
-                r.getInt("interactive") == 1, r.getInt("network") == 1, TaskStatus.fromWire(r.getString("status")), r.getString("status_reason"),
-                instant(r, "created_at"), instant(r, "started_at"), instant(r, "ended_at"), instant(r, "updated_at"),
-                nullableInt(r, "exit_code"),
-                new TaskResult(r.getString("agent_session_id"), r.getString("result_text"), r.getString("result_subtype"),
-                        nullableInt(r, "is_error") == null ? null : r.getInt("is_error") == 1,
-                        nullableDouble(r, "cost_usd"), nullableLong(r, "input_tokens"),
-                        nullableLong(r, "output_tokens"), nullableInt(r, "num_turns"),
-                        nullableLong(r, "duration_ms")));
+                c.string(), c.string(), c.string(), c.string(), c.string(), c.string(), c.string(), c.string(),
+                new Resources(c.decimal(), c.decimal(), c.string()),
+                c.integer(), c.longInteger(), c.integer(), c.string(), c.string(), c.string(),
+                c.bool(), c.bool(), TaskStatus.fromWire(c.string()), c.string(),
+                c.instant(), c.instant(), c.instant(), c.instant(), c.nullableInteger(),
+                new TaskResult(c.string(), c.string(), c.string(), c.nullableBool(), c.nullableDecimal(),
+                        c.nullableLong(), c.nullableLong(), c.nullableInteger(), c.nullableLong()));
     }
 
     static Integer nullableInt(ResultSet r, String column) throws SQLException {
