@@ -128,7 +128,7 @@ final class TaskTools {
                             call.strings("status").stream().map(TaskStatus::fromWire).collect(Collectors.toSet()),
                             call.string("runtime"), owner, call.string("root_task_id"),
                             Pages.limit(call.integer("limit")), call.string("cursor"));
-                    return Pages.result("tasks", tasks.list(query, viewer), t -> TaskViews.project(TaskViews.view(t, null), fields));
+                    return Pages.result("tasks", tasks.list(query, viewer), t -> TaskViews.view(t, null, fields));
                 }));
     }
 
@@ -153,7 +153,7 @@ final class TaskTools {
                     List<String> fields = TaskViews.fieldsOrDefault(call.strings("fields"), TaskViews.FIELD_NAMES);
                     List<Map<String, Object>> attempts = tasks.list(new TaskQuery(Set.of(), null, null,
                                     task.rootTaskId(), 200, null), viewer).items().stream()
-                            .map(t -> TaskViews.project(TaskViews.view(t, null), List.of("id", "attempt", "status", "created_at", "exit_code")))
+                            .map(t -> TaskViews.view(t, null, List.of("id", "attempt", "status", "created_at", "exit_code")))
                             .toList();
                     List<Map<String, Object>> history = tasks.history(task.id(), viewer).stream()
                             .map(e -> Map.<String, Object>of("at", TaskViews.iso(e.at()), "type", e.type().wireName(),

@@ -22,6 +22,8 @@ final class TaskViews {
     private TaskViews() {
     }
 
+    private static final int PREVIEW_LENGTH = 120;
+
     static final List<String> STATUSES = Arrays.stream(TaskStatus.values()).map(TaskStatus::wireName).toList();
 
     static final Map<String, Object> RESULT_SCHEMA = Schema.output(props(
@@ -74,40 +76,58 @@ final class TaskViews {
     static final Map<String, Object> TASK_SCHEMA = Schema.output(FIELDS);
 
     static Map<String, Object> view(Task t, Container container) {
+        return view(t, container, FIELD_NAMES);
+    }
+
+    /** The named fields of a task's view, in the order asked; the others are not computed. */
+    static Map<String, Object> view(Task t, Container container, List<String> fields) {
         Map<String, Object> v = new LinkedHashMap<>();
-        v.put("id", t.id());
-        v.put("status", t.status().wireName());
-        v.put("status_reason", t.statusReason());
-        v.put("prompt", t.prompt());
-        v.put("prompt_preview", preview(t.prompt()));
-        v.put("interactive", t.interactive());
-        v.put("network", t.network());
-        v.put("owner", t.owner());
-        v.put("runtime", t.runtime());
-        v.put("repo", t.repo());
-        v.put("branch", t.branch());
-        v.put("working_directory", t.workingDirectory());
-        v.put("workspace", t.workspace());
+        for (String field : fields) {
+            v.put(field, field(t, container, field));
+        }
+        return v;
+    }
+
+    private static Object field(Task t, Container container, String field) {
+        return switch (field) {
+            case "id" -> t.id();
+            case "status" -> t.status().wireName();
+            case "status_reason" -> t.statusReason();
+            case "prompt" -> t.prompt();
+            case "prompt_preview" -> preview(t.prompt());
+            case "interactive" -> t.interactive();
+            case "network" -> t.network();
+            case "owner" -> t.owner();
+            case "runtime" -> t.runtime();
+            case "repo" -> t.repo();
+            case "branch" -> t.branch();
+            case "working_directory" -> t.workingDirectory();
+            case "workspace" -> t.workspace();
+            case "resources" -> resources(t);
+            case "max_turns" -> t.maxTurns();
+            case "timeout_seconds" -> t.timeoutSeconds();
+            case "attempt" -> t.attempt();
+            case "parent_task_id" -> t.parentTaskId();
+            case "root_task_id" -> t.rootTaskId();
+            case "created_at" -> iso(t.createdAt());
+            case "started_at" -> iso(t.startedAt());
+            case "ended_at" -> iso(t.endedAt());
+            case "duration_seconds" -> t.startedAt() == null ? null
+                    : Duration.between(t.startedAt(), t.endedAt() == null ? Instant.now() : t.endedAt()).toMillis() / 1000.0;
+            case "exit_code" -> t.exitCode();
+            case "cost_usd" -> t.result().costUsd();
+            case "result" -> result(t.result());
+            case "container" -> container == null ? null : ContainerViews.summary(container);
+            default -> throw new IllegalArgumentException("a task view has no field " + field);
+        };
+    }
+
+    private static Map<String, Object> resources(Task t) {
         Map<String, Object> resources = new LinkedHashMap<>();
         resources.put("cpu", t.resources().cpu());
         resources.put("memory_gb", t.resources().memoryGb());
         resources.put("gpu", t.resources().gpu());
-        v.put("resources", resources);
-        v.put("max_turns", t.maxTurns());
-        v.put("timeout_seconds", t.timeoutSeconds());
-        v.put("attempt", t.attempt());
-        v.put("parent_task_id", t.parentTaskId());
-        v.put("root_task_id", t.rootTaskId());
-        v.put("created_at", iso(t.createdAt()));
-        v.put("started_at", iso(t.startedAt()));
-        v.put("ended_at", iso(t.endedAt()));
-        v.put("duration_seconds", t.startedAt() == null ? null
-                : Duration.between(t.startedAt(), t.endedAt() == null ? Instant.now() : t.endedAt()).toMillis() / 1000.0);
-        v.put("exit_code", t.exitCode());
-        v.put("cost_usd", t.result().costUsd());
-        v.put("result", result(t.result()));
-        v.put("container", container == null ? null : ContainerViews.summary(container));
-        return v;
+        return resources;
     }
 
     /** Keeps only the named fields, in the order asked. */
@@ -144,8 +164,22 @@ final class TaskViews {
         return instant == null ? null : instant.toString();
     }
 
+    /** The prompt on one line (runs of whitespace made one space), cut to 120 characters; reads no further than that. */
     private static String preview(String prompt) {
-        String oneLine = prompt.replaceAll("\\s+", " ").strip();
-        return oneLine.length() <= 120 ? oneLine : oneLine.substring(0, 117) + "...";
+        StringBuilder oneLine = new StringBuilder(PREVIEW_LENGTH + 1);
+        boolean spaceDue = false;
+        for (int i = 0; i < prompt.length() && oneLine.length() <= PREVIEW_LENGTH; i++) {
+            char c = prompt.charAt(i);
+            if (Character.isWhitespace(c)) {
+                spaceDue = oneLine.length() > 0;
+            } else {
+                if (spaceDue) {
+                    oneLine.append(' ');
+                    spaceDue = false;
+                }
+                oneLine.append(c);
+            }
+        }
+        return oneLine.length() <= PREVIEW_LENGTH ? oneLine.toString() : oneLine.substring(0, PREVIEW_LENGTH - 3) + "...";
     }
 }

@@ -72,6 +72,26 @@ class ToolCatalogueTest {
     }
 
     @Test
+    void aViewOfSomeFieldsHasThoseInTheOrderAskedAndAPreviewIsOneLineOfAtMost120Characters() {
+        String prompt = "\n  fix   the\tbuild\n\n" + "then tidy up ".repeat(20);
+        Task task = new Task("task-2", "alice", prompt, null, null, null, "/w", "local", new Resources(1, 4, null),
+                30, 60, 1, null, "task-2", null, false, false, TaskStatus.RUNNING, null,
+                Instant.parse("2026-01-01T00:00:00Z"), Instant.parse("2026-01-01T00:00:01Z"), null,
+                Instant.parse("2026-01-01T00:00:01Z"), null, new TaskResult(null, null, null, null, null, null, null, null, null));
+        Map<String, Object> view = TaskViews.view(task, null, List.of("prompt_preview", "id"));
+        assertThat(view.keySet()).containsExactly("prompt_preview", "id");
+        String preview = (String) view.get("prompt_preview");
+        assertThat(preview).hasSize(120).startsWith("fix the build then tidy up then").endsWith("...").doesNotContain("  ", "\n", "\t");
+        assertThat(TaskViews.view(task, null, List.of("prompt_preview")).get("prompt_preview"))
+                .isEqualTo(TaskViews.view(task, null).get("prompt_preview"));
+        Task shortPrompt = new Task("task-3", "alice", " a\n b ", null, null, null, "/w", "local", new Resources(1, 4, null),
+                30, 60, 1, null, "task-3", null, false, false, TaskStatus.RUNNING, null,
+                Instant.parse("2026-01-01T00:00:00Z"), null, null, Instant.parse("2026-01-01T00:00:00Z"), null,
+                new TaskResult(null, null, null, null, null, null, null, null, null));
+        assertThat(TaskViews.view(shortPrompt, null, List.of("prompt_preview"))).containsEntry("prompt_preview", "a b");
+    }
+
+    @Test
     void aProjectionKeepsOnlyTheNamedFieldsAndUnknownNamesAreRefused() {
         Map<String, Object> view = Map.of("id", "t", "status", "running", "prompt", "p");
         assertThat(TaskViews.project(view, List.of("status", "id"))).containsOnlyKeys("status", "id");
