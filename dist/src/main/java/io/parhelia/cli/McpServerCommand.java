@@ -139,6 +139,7 @@ final class McpServerCommand implements Callable<Integer> {
                     .resources(ParheliaTools.resources(engine), ParheliaTools.resourceChanges(engine))
                     .callers(auth ? CallerResolver.fromContext() : CallerResolver.localUser())
                     .observer(Auditing.toolCalls(httpSettings != null ? Auditing.HTTP : Auditing.STDIO))
+                    .checkResults(config.mcp().checkResults())
                     .build()) {
                 if (httpSettings != null) {
                     return serveHttp(engine, server, httpSettings, httpAuth == null ? null : httpAuth.tools(server.tools()).build(),

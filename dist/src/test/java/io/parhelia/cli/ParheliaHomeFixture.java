@@ -65,6 +65,8 @@ final class ParheliaHomeFixture implements AutoCloseable {
                 command = ["%s", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--max-turns", "{max_turns}"]
                 [tasks]
                 stop_grace_seconds = 2
+                [mcp]
+                check_results = true
                 [reconciler]
                 interval_seconds = 1
                 lost_grace_seconds = 3

@@ -1,7 +1,11 @@
 package io.parhelia.mcp;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonSerializable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import io.modelcontextprotocol.json.McpJsonDefaults;
 import io.modelcontextprotocol.json.schema.JsonSchemaValidator;
 import io.modelcontextprotocol.server.McpServer;
@@ -18,6 +22,7 @@ import io.modelcontextprotocol.spec.McpStreamableServerTransportProvider;
 import io.modelcontextprotocol.util.DefaultMcpUriTemplateManager;
 import io.parhelia.mcp.ToolCallObserver.ObservedCall;
 import io.parhelia.mcp.ToolCallObserver.Outcome;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * arguments validated against the tool's schema with errors that name the field, the caller's
  * scope checked, domain failures and unexpected exceptions turned into {@code isError} results
  * (never a bare JSON-RPC -32603), results returned as {@code structuredContent} plus the same JSON
- * as text.
+ * as text. A result is serialised once: the text is that JSON, and {@code structuredContent} writes
+ * the same bytes again rather than converting the result a second time.
  */
 public final class ParheliaMcpServer implements AutoCloseable {
 
@@ -50,6 +56,7 @@ public final class ParheliaMcpServer implements AutoCloseable {
     private final List<ResourceSpec> resources;
     private final ResourceChanges resourceChanges;
     private final ToolCallObserver observer;
+    private final boolean checkResults;
     private final List<AutoCloseable> feeds = new CopyOnWriteArrayList<>();
     private final JsonSchemaValidator validator = McpJsonDefaults.getSchemaValidator();
     private final ObjectMapper json = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
@@ -63,6 +70,7 @@ public final class ParheliaMcpServer implements AutoCloseable {
         this.resources = List.copyOf(b.resources);
         this.resourceChanges = b.resourceChanges;
         this.observer = b.observer;
+        this.checkResults = b.checkResults;
     }
 
     public static Builder builder() {
@@ -78,9 +86,14 @@ public final class ParheliaMcpServer implements AutoCloseable {
         return configure(McpServer.sync(transport));
     }
 
-    /** Binds to a Streamable HTTP transport. */
+    /**
+     * Binds to a Streamable HTTP transport that holds each request's thread until the reply is written, as the
+     * SDK's servlet transport (and so {@code McpHttpServer}) does; not for a non-blocking one. A call runs on that
+     * thread instead of being handed to Reactor's shared pool, which would cost a thread switch per call and let
+     * only ten calls per core run at once, so that long waits would queue behind each other.
+     */
     public McpSyncServer bind(McpStreamableServerTransportProvider transport) {
-        return configure(McpServer.sync(transport));
+        return configure(McpServer.sync(transport).immediateExecution(true));
     }
 
     /** Stops the resource-change feeds started by {@link #bind}. */
@@ -106,6 +119,8 @@ public final class ParheliaMcpServer implements AutoCloseable {
                 .capabilities(capabilities.build())
                 // Arguments are validated here, by the tool wrapper, so the error can name the field and the next step.
                 .validateToolInputs(false)
+                // Results too: the SDK would convert each one to a tree again; answer() checks the bytes it sends, when asked to.
+                .jsonSchemaValidator(schemasOnly())
                 .tools(tools.stream().map(this::toSdk).toList())
                 .resourceTemplates(resources.stream().map(this::toSdk).toList())
                 .build();
@@ -113,6 +128,21 @@ public final class ParheliaMcpServer implements AutoCloseable {
             feeds.add(resourceChanges.start(uri -> server.notifyResourcesUpdated(new McpSchema.ResourcesUpdatedNotification(uri))));
         }
         return server;
+    }
+
+    /** Checks the tools' schemas at registration like the SDK's own validator, and accepts every result. */
+    private JsonSchemaValidator schemasOnly() {
+        return new JsonSchemaValidator() {
+            @Override
+            public ValidationResponse validate(Map<String, Object> schema, Object structuredContent) {
+                return ValidationResponse.asValid(null);
+            }
+
+            @Override
+            public ValidationResponse validateSchema(Map<String, Object> schema) {
+                return validator.validateSchema(schema);
+            }
+        };
     }
 
     private SyncResourceTemplateSpecification toSdk(ResourceSpec spec) {
@@ -196,10 +226,17 @@ public final class ParheliaMcpServer implements AutoCloseable {
         try {
             Object progressToken = request.meta() == null ? null : request.meta().get("progressToken");
             Object result = spec.handler().handle(new ToolCall(caller, arguments, exchange, progressToken));
-            Object structured = json.convertValue(result, Object.class);
+            String text = json.writeValueAsString(result);
+            if (checkResults && spec.outputSchema() != null) {
+                JsonSchemaValidator.ValidationResponse check = validator.validate(spec.outputSchema(), text);
+                if (!check.valid()) {
+                    return unexpected(spec, new IllegalStateException("the result does not match the outputSchema: "
+                            + check.errorMessage()));
+                }
+            }
             return new Answer(CallToolResult.builder()
-                    .structuredContent(structured)
-                    .addTextContent(json.writeValueAsString(structured))
+                    .structuredContent(new RawJson(text))
+                    .addTextContent(text)
                     .build(), Outcome.ALLOWED, null, null);
         } catch (ToolError e) {
             return Answer.error(Outcome.FAILED, e);
@@ -213,6 +250,25 @@ public final class ParheliaMcpServer implements AutoCloseable {
         log.error("tool {} failed unexpectedly (incident {})", spec.name(), incident, e);
         return Answer.error(Outcome.ERROR, new ToolError("internal_error", null, spec.name() + " failed unexpectedly (incident "
                 + incident + "); the server log has the details. Retry, and report the incident id if it persists"));
+    }
+
+    /** JSON already written, which any Jackson mapper writes out verbatim. */
+    private record RawJson(String json) implements JsonSerializable {
+        @Override
+        public void serialize(JsonGenerator generator, SerializerProvider serializers) throws IOException {
+            generator.writeRawValue(json);
+        }
+
+        @Override
+        public void serializeWithType(JsonGenerator generator, SerializerProvider serializers, TypeSerializer types)
+                throws IOException {
+            serialize(generator, serializers);
+        }
+
+        @Override
+        public String toString() {
+            return json;
+        }
     }
 
     /** A call's result together with what became of it, for the observer. */
@@ -262,6 +318,7 @@ public final class ParheliaMcpServer implements AutoCloseable {
         private List<ResourceSpec> resources = List.of();
         private ResourceChanges resourceChanges;
         private ToolCallObserver observer = ToolCallObserver.NONE;
+        private boolean checkResults = true;
 
         public Builder serverInfo(String name, String version) {
             this.name = name;
@@ -294,6 +351,16 @@ public final class ParheliaMcpServer implements AutoCloseable {
         /** What sees every tool call with its outcome, e.g. the audit log. */
         public Builder observer(ToolCallObserver observer) {
             this.observer = observer;
+            return this;
+        }
+
+        /**
+         * Whether every successful result is validated against its tool's outputSchema before it is sent (the
+         * default); one that does not match becomes an internal_error result. Parhelia's own server turns this off
+         * unless configured, as its tests check its tools' results.
+         */
+        public Builder checkResults(boolean checkResults) {
+            this.checkResults = checkResults;
             return this;
         }
 

@@ -45,11 +45,16 @@ class ParheliaMcpServerTest {
             }),
             tool("breaks", Scope.READ, call -> {
                 throw new IllegalStateException("secret internal detail /etc/shadow");
-            }));
+            }),
+            tool("strays", Scope.READ, call -> Map.of("said", 42)));
 
     private static PipedMcpSession session(Caller caller) throws Exception {
+        return session(caller, true);
+    }
+
+    private static PipedMcpSession session(Caller caller, boolean checkResults) throws Exception {
         return new PipedMcpSession(ParheliaMcpServer.builder().serverInfo("parhelia-test", "9.9")
-                .instructions("how to use it").tools(TOOLS).callers(context -> caller).build());
+                .instructions("how to use it").tools(TOOLS).callers(context -> caller).checkResults(checkResults).build());
     }
 
     @Test
@@ -63,10 +68,27 @@ class ParheliaMcpServerTest {
     }
 
     @Test
+    void aResultThatStraysFromTheOutputSchemaIsAnInternalErrorWhenResultsAreChecked() throws Exception {
+        try (PipedMcpSession checked = session(Caller.localUser(), true)) {
+            JsonNode result = checked.callTool("strays", Map.of("say", "x"));
+            assertThat(result.get("isError").asBoolean()).isTrue();
+            assertThat(result.at("/structuredContent/error/code").asText()).isEqualTo("internal_error");
+            assertThat(result.at("/content/0/text").asText()).contains("strays failed unexpectedly (incident ");
+        }
+        try (PipedMcpSession unchecked = session(Caller.localUser(), false)) {
+            JsonNode result = unchecked.callTool("strays", Map.of("say", "x"));
+            assertThat(result.has("isError") && result.get("isError").asBoolean()).isFalse();
+            assertThat(result.get("structuredContent")).isEqualTo(json.readTree("{\"said\":42}"));
+            JsonNode echoed = unchecked.callTool("echo", Map.of("say", "hi"));
+            assertThat(echoed.get("structuredContent")).isEqualTo(json.readTree("{\"said\":\"hi\",\"times\":1}"));
+        }
+    }
+
+    @Test
     void toolsListCarriesSchemasAnnotationsAndTheRequiredScope() throws Exception {
         try (PipedMcpSession s = session(Caller.localUser())) {
             JsonNode tools = s.request("tools/list", Map.of()).at("/result/tools");
-            assertThat(tools).hasSize(4);
+            assertThat(tools).hasSize(5);
             JsonNode guarded = tools.get(1);
             assertThat(guarded.get("name").asText()).isEqualTo("guarded");
             assertThat(guarded.get("description").asText()).endsWith("Requires scope parhelia:tasks.");

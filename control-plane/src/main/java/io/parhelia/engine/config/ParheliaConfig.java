@@ -6,7 +6,7 @@ import java.util.Map;
 
 /** The resolved configuration; see {@code defaults.toml} for what each key means. */
 public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler reconciler, Events events, Budget budget,
-                             Runtime runtime, Checkpoints checkpoints, Http http) {
+                             Runtime runtime, Checkpoints checkpoints, Mcp mcp, Http http) {
 
     public record Agent(List<String> command, List<String> resumeArgs, int maxTurns) {
         public Agent {
@@ -91,6 +91,14 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
         public Checkpoints {
             exclude = List.copyOf(exclude);
         }
+    }
+
+    /**
+     * The MCP server, whichever the transport.
+     *
+     * @param checkResults validate every tool result against its outputSchema before sending it
+     */
+    public record Mcp(boolean checkResults) {
     }
 
     /**
