@@ -387,9 +387,14 @@ public final class LocalRuntime implements AgentRuntime {
 
     private long startInTmux(String taskId, Path workspace, Path runner, Path runDir) throws RuntimeFailure {
         String bash = findExecutable("bash").orElseThrow(() -> new RuntimeFailure("bash is not on PATH")).toString();
-        ExternalCommand.Result result = tmux(List.of("new-session", "-d", "-s", SESSION_PREFIX + taskId,
+        List<String> newSession = List.of("new-session", "-d", "-s", SESSION_PREFIX + taskId,
                 "-x", "200", "-y", "50", "-c", workspace.toString(), "-P", "-F", "#{pane_pid}",
-                "--", bash, runner.toString(), runDir.toString()));
+                "--", bash, runner.toString(), runDir.toString());
+        ExternalCommand.Result result = tmux(newSession);
+        // tmux exits with its last session; a command that reached it as it exited made nothing, and the next starts a server.
+        for (int retry = 0; retry < 3 && !result.succeeded() && isServerGoneMidway(result); retry++) {
+            result = tmux(newSession);
+        }
         if (!result.succeeded()) {
             throw new RuntimeFailure("tmux could not start the agent session for task " + taskId + ": " + result.output());
         }
@@ -552,7 +557,13 @@ public final class LocalRuntime implements AgentRuntime {
         String error = result.stderr();
         // "no current target": tmux 3.3's answer when the session is being destroyed as the command resolves it.
         return isNoServer(result) || error.contains("can't find session") || error.contains("no current target")
-                || error.contains("server exited") || error.contains("lost server");
+                || isServerGoneMidway(result);
+    }
+
+    /** The server exited while the command talked to it. */
+    private static boolean isServerGoneMidway(ExternalCommand.Result result) {
+        String error = result.stderr();
+        return error.contains("server exited") || error.contains("lost server");
     }
 
     private String socketOf(RuntimeHandle handle) {

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -75,6 +76,28 @@ class LocalRuntimeTmuxTest extends LocalRuntimeContract {
 
         assertThat(availability.usable()).isTrue();
         assertThat(availability.detail()).startsWith("tmux ");
+    }
+
+    /**
+     * tmux exits with its last session; a new-session that reaches the server as it exits fails with "server exited
+     * unexpectedly". Agents that end at once, started one after another on a server of their own, keep hitting that.
+     */
+    @Test
+    void agentsStartWhileTmuxIsExitingWithTheLastSession() throws Exception {
+        String socket = SOCKET + "-churn";
+        LocalRuntime churn = new LocalRuntime(temp.resolve("churn-runs"), options().withTmuxSocket(socket));
+        try {
+            for (int i = 0; i < 80; i++) {
+                String taskId = "churn-" + i;
+                RuntimeHandle handle = churn.start(new LaunchSpec(taskId, List.of("true"), Map.of(), workspace(taskId),
+                        null, null, null, null, true));
+                assertThat(handle.attributes().get(LocalRuntime.ATTR_TMUX_SOCKET)).isEqualTo(socket);
+            }
+        } finally {
+            run(List.of("tmux", "-L", socket, "kill-server"));
+            int uid = (Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid");
+            Files.deleteIfExists(Path.of(System.getenv().getOrDefault("TMUX_TMPDIR", "/tmp"), "tmux-" + uid, socket));
+        }
     }
 
     @Test
