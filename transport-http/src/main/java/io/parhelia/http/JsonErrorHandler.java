@@ -1,36 +1,39 @@
 package io.parhelia.http;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.Charset;
-import java.util.List;
-import org.eclipse.jetty.ee10.servlet.ErrorHandler;
-import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.handler.ErrorHandler;
 import org.eclipse.jetty.util.Callback;
 
-/** Every error Jetty itself answers (unknown path, bad request line, oversized headers…) as a JSON body. */
+/**
+ * Every error Jetty itself answers as a JSON body: an unknown path, and the errors found before a request
+ * reaches the servlets (a bad request line, oversized headers, an unknown HTTP version). Jetty's own handler
+ * writes those with an empty body, and answers other methods or an {@code Accept} without HTML with none.
+ */
 final class JsonErrorHandler extends ErrorHandler {
 
-    JsonErrorHandler() {
-        setShowStacks(false);
-        setShowMessageInTitle(false);
-    }
-
     @Override
-    protected boolean generateAcceptableResponse(Request request, Response response, Callback callback, String contentType,
-                                                 List<Charset> charsets, int code, String message, Throwable cause) {
+    public boolean handle(Request request, Response response, Callback callback) {
+        response.getHeaders().put(ERROR_CACHE_CONTROL);
+        int code = response.getStatus();
+        String message = (String) request.getAttribute(ERROR_MESSAGE);
+        if (request.getAttribute(ERROR_EXCEPTION) instanceof HttpException failure) {
+            code = failure.getCode();
+            response.setStatus(code);
+            message = message == null ? failure.getReason() : message;
+        }
+        if (HttpStatus.hasNoBody(code) || HttpMethod.HEAD.is(request.getMethod())) {
+            callback.succeeded();
+            return true;
+        }
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
         response.write(true, ByteBuffer.wrap(JsonErrors.body(JsonErrors.codeFor(code), describe(code, message), null)), callback);
         return true;
-    }
-
-    @Override
-    public ByteBuffer badMessageError(int status, String reason, HttpFields.Mutable fields) {
-        fields.put(HttpHeader.CONTENT_TYPE, "application/json");
-        return ByteBuffer.wrap(JsonErrors.body(JsonErrors.codeFor(status), describe(status, reason), null));
     }
 
     private static String describe(int code, String message) {

@@ -22,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class McpHttpServerTest {
@@ -222,6 +223,23 @@ class McpHttpServerTest {
             http.send("GET", "/nothing/here", Map.of("Host", "localhost"), null);
             JsonNode error = assertJsonError(http.readResponse(), 404);
             assertThat(error.path("message").asText()).contains("/mcp");
+        }
+    }
+
+    /** Refused by Jetty itself: by its parser before any handler or filter sees a request, or for a method off /mcp. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "431|GET /healthz HTTP/1.1\\r\\nHost: localhost\\r\\nX-Padding: {padding}\\r\\n\\r\\n",
+            "505|GET /healthz HTTP/7.1\\r\\nHost: localhost\\r\\n\\r\\n",
+            "400|POST /mcp HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: twelve\\r\\n\\r\\n",
+            "400|NOT HTTP AT ALL\\r\\n\\r\\n",
+            "405|PUT /nothing HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\n\\r\\n"})
+    void jettysOwnRefusalsHaveAJsonBodyToo(int status, String request) throws Exception {
+        start(HttpSettings.loopback());
+        try (RawHttp http = new RawHttp(server.port())) {
+            http.write(request.replace("\\r\\n", "\r\n").replace("{padding}", "x".repeat(64 * 1024)));
+            JsonNode error = assertJsonError(http.readResponse(), status);
+            assertThat(error.path("message").asText()).isNotBlank().doesNotContain("Exception");
         }
     }
 

@@ -50,6 +50,12 @@ final class RawHttp implements AutoCloseable {
         out.flush();
     }
 
+    /** Writes bytes exactly as given, e.g. a request Jetty's parser must refuse. */
+    void write(String raw) throws IOException {
+        out.write(raw.getBytes(StandardCharsets.ISO_8859_1));
+        out.flush();
+    }
+
     /** Reads the status line and headers only. */
     Head readHead() throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();
