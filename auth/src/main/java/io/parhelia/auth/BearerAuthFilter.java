@@ -8,10 +8,6 @@ import io.parhelia.mcp.Caller;
 import io.parhelia.mcp.CallerResolver;
 import io.parhelia.mcp.Scope;
 import jakarta.servlet.Filter;
-import jakarta.servlet.FilterChain;
-import jakarta.servlet.ServletException;
-import jakarta.servlet.ServletRequest;
-import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
@@ -27,9 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Authenticates every request to {@code /mcp} (after the transport's own checks): a valid bearer
- * token, enough scope for a {@code tools/call}, and a session id only from the principal that
- * created it. A refusal is answered here with its status, a {@code WWW-Authenticate} challenge
+ * Authenticates every request to {@code /mcp} in two filters: {@link #credentials()} on the headers, before the
+ * transport reads the body (a valid bearer token), and {@link #permissions()} after the transport's checks of the
+ * message (enough scope for a {@code tools/call}, and a session id only from the principal that created it). A refusal is answered here with its status, a {@code WWW-Authenticate} challenge
  * pointing at the metadata document, and a JSON-RPC error body; an accepted request carries its
  * {@link Caller} in the request attribute {@link CallerResolver#CALLER_KEY} for
  * {@link HttpAuth#transportContext}.
@@ -37,11 +33,14 @@ import org.slf4j.LoggerFactory;
  * <p>The scope check here gives HTTP clients the 403 {@code insufficient_scope} challenge that
  * starts OAuth step-up; mcp-core checks the same scopes again for every transport.
  */
-final class BearerAuthFilter implements Filter {
+final class BearerAuthFilter {
 
     private static final Logger log = LoggerFactory.getLogger(BearerAuthFilter.class);
     private static final String SESSION_HEADER = "Mcp-Session-Id";
-    /** What the 401 challenge asks for: enough to read and run tasks. Admin is asked for by a 403 when a call needs it. */
+    /**
+     * What the 401 challenge asks for: enough to read and run tasks. It is sent before the body is read, so a call
+     * needing admin asks for it by a 403 once the token is known.
+     */
     private static final Set<Scope> BASIC_SCOPES = EnumSet.of(Scope.READ, Scope.TASKS);
 
     private final TokenVerifier verifier;
@@ -56,73 +55,88 @@ final class BearerAuthFilter implements Filter {
         this.sessions = sessions;
     }
 
-    @Override
-    public void doFilter(ServletRequest req, ServletResponse res, FilterChain chain) throws IOException, ServletException {
-        HttpServletRequest request = (HttpServletRequest) req;
-        HttpServletResponse response = (HttpServletResponse) res;
-        Call call = Call.of(request);
-        if (tokenInQuery(request.getQueryString())) {
-            refuse(request, response, call, 400, "token_in_query", null, null, Challenge.error("invalid_request",
-                    "tokens in the URL are refused (they end up in logs); send Authorization: Bearer <token>"));
-            return;
-        }
-        BearerCredentials credentials = BearerCredentials.parse(Collections.list(request.getHeaders("Authorization")));
-        Set<Scope> wanted = EnumSet.copyOf(BASIC_SCOPES);
-        wanted.add(call.requiredScope(toolScopes));
-        if (credentials instanceof BearerCredentials.Absent absent) {
-            refuse(request, response, call, 401, "no_token", null, null, Challenge.scope(wanted, absent.description()));
-            return;
-        }
-        if (credentials instanceof BearerCredentials.Malformed malformed) {
-            refuse(request, response, call, 401, "malformed", null, null,
-                    Challenge.error("invalid_token", malformed.description()).withScope(wanted));
-            return;
-        }
-        String token = ((BearerCredentials.Present) credentials).token();
-        Verification verification = verifier.verify(token, urls.resource(request));
-        if (!(verification instanceof Verification.Accepted accepted)) {
-            Verification.Refused refused = verification instanceof Verification.Refused r ? r
-                    : new Verification.Refused(Verification.Reason.UNKNOWN, null, "the token is not known to this server");
-            refuse(request, response, call, 401, refused.reason().name().toLowerCase(Locale.ROOT), null, refused.tokenName(),
-                    Challenge.error("invalid_token", refused.description()).withScope(wanted));
-            return;
-        }
-        Caller caller = accepted.identity().caller();
-        Scope required = call.requiredScope(toolScopes);
-        if (!caller.has(required)) {
-            Set<Scope> union = EnumSet.of(required);
-            union.addAll(caller.scopes());
-            refuse(request, response, call, 403, "insufficient_scope", caller, caller.tokenName(),
-                    Challenge.error("insufficient_scope", (call.tool() != null ? call.tool() : call.method())
-                            + " needs scope " + required.value() + "; the token has " + values(caller.scopes())).withScope(union));
-            return;
-        }
-        String owner = owner(caller);
-        String sessionId = request.getHeader(SESSION_HEADER);
-        if (sessionId != null && !sessions.enter(sessionId, owner)) {
-            // The same answer as for an id the server never issued: whether another principal's session exists is not told.
-            report(request, call, 404, "session_not_owned", caller, caller.tokenName());
-            JsonErrors.write(response, 404, JsonErrors.SESSION_NOT_FOUND, JsonErrors.SESSION_NOT_FOUND_MESSAGE, call.id());
-            return;
-        }
-        request.setAttribute(CallerResolver.CALLER_KEY, caller);
-        if (sessionId == null) {
-            chain.doFilter(request, new SessionCapture(response, owner));
-            return;
-        }
-        boolean async = false;
-        try {
-            chain.doFilter(request, response);
-            async = request.isAsyncStarted();
-        } finally {
-            if (request.getMethod().equals("DELETE")) {
-                sessions.forget(sessionId);
-            } else if (async) {
-                AsyncCompletion.onComplete(request, () -> sessions.exit(sessionId));
-            } else {
-                sessions.exit(sessionId);
+    /** The first half, on headers alone before the body is read: a valid bearer token, or 401 (400 for a token in the URL). */
+    Filter credentials() {
+        return (req, res, chain) -> {
+            HttpServletRequest request = (HttpServletRequest) req;
+            HttpServletResponse response = (HttpServletResponse) res;
+            Call call = Call.of(request);
+            if (tokenInQuery(request.getQueryString())) {
+                refuse(request, response, call, 400, "token_in_query", null, null, Challenge.error("invalid_request",
+                        "tokens in the URL are refused (they end up in logs); send Authorization: Bearer <token>"));
+                return;
             }
-        }
+            BearerCredentials credentials = BearerCredentials.parse(Collections.list(request.getHeaders("Authorization")));
+            if (credentials instanceof BearerCredentials.Absent absent) {
+                refuse(request, response, call, 401, "no_token", null, null, Challenge.scope(BASIC_SCOPES, absent.description()));
+                return;
+            }
+            if (credentials instanceof BearerCredentials.Malformed malformed) {
+                refuse(request, response, call, 401, "malformed", null, null,
+                        Challenge.error("invalid_token", malformed.description()).withScope(BASIC_SCOPES));
+                return;
+            }
+            String token = ((BearerCredentials.Present) credentials).token();
+            Verification verification = verifier.verify(token, urls.resource(request));
+            if (!(verification instanceof Verification.Accepted accepted)) {
+                Verification.Refused refused = verification instanceof Verification.Refused r ? r
+                        : new Verification.Refused(Verification.Reason.UNKNOWN, null, "the token is not known to this server");
+                refuse(request, response, call, 401, refused.reason().name().toLowerCase(Locale.ROOT), null, refused.tokenName(),
+                        Challenge.error("invalid_token", refused.description()).withScope(BASIC_SCOPES));
+                return;
+            }
+            request.setAttribute(CallerResolver.CALLER_KEY, accepted.identity().caller());
+            chain.doFilter(request, response);
+        };
+    }
+
+    /**
+     * The second half, once the transport has read and checked the message: enough scope for a {@code tools/call}
+     * (else 403), and a session id only from the principal that created it (else 404).
+     */
+    Filter permissions() {
+        return (req, res, chain) -> {
+            HttpServletRequest request = (HttpServletRequest) req;
+            HttpServletResponse response = (HttpServletResponse) res;
+            Call call = Call.of(request);
+            if (!(request.getAttribute(CallerResolver.CALLER_KEY) instanceof Caller caller)) {
+                throw new IllegalStateException("permissions() runs only after credentials() accepted the request");
+            }
+            Scope required = call.requiredScope(toolScopes);
+            if (!caller.has(required)) {
+                Set<Scope> union = EnumSet.of(required);
+                union.addAll(caller.scopes());
+                refuse(request, response, call, 403, "insufficient_scope", caller, caller.tokenName(),
+                        Challenge.error("insufficient_scope", (call.tool() != null ? call.tool() : call.method())
+                                + " needs scope " + required.value() + "; the token has " + values(caller.scopes())).withScope(union));
+                return;
+            }
+            String owner = owner(caller);
+            String sessionId = request.getHeader(SESSION_HEADER);
+            if (sessionId != null && !sessions.enter(sessionId, owner)) {
+                // The same answer as for an id the server never issued: whether another principal's session exists is not told.
+                report(request, call, 404, "session_not_owned", caller, caller.tokenName());
+                JsonErrors.write(response, 404, JsonErrors.SESSION_NOT_FOUND, JsonErrors.SESSION_NOT_FOUND_MESSAGE, call.id());
+                return;
+            }
+            if (sessionId == null) {
+                chain.doFilter(request, new SessionCapture(response, owner));
+                return;
+            }
+            boolean async = false;
+            try {
+                chain.doFilter(request, response);
+                async = request.isAsyncStarted();
+            } finally {
+                if (request.getMethod().equals("DELETE")) {
+                    sessions.forget(sessionId);
+                } else if (async) {
+                    AsyncCompletion.onComplete(request, () -> sessions.exit(sessionId));
+                } else {
+                    sessions.exit(sessionId);
+                }
+            }
+        };
     }
 
     /** Sessions belong to a principal as seen through one client: the same user's other client gets its own. */

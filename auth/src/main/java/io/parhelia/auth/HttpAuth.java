@@ -53,8 +53,10 @@ public final class HttpAuth {
         if (embedded != null) {
             embedded.install(server);
         }
+        BearerAuthFilter auth = new BearerAuthFilter(verifier, urls, toolScopes, sessions);
         return server
-                .filter(McpHttpServer.MCP_PATH, new BearerAuthFilter(verifier, urls, toolScopes, sessions))
+                .headerFilter(McpHttpServer.MCP_PATH, auth.credentials())
+                .filter(McpHttpServer.MCP_PATH, auth.permissions())
                 .servlet(ResourceUrls.METADATA_PATH, new ProtectedResourceMetadataServlet(urls, issuers))
                 .servlet(ResourceUrls.METADATA_PATH + McpHttpServer.MCP_PATH, new ProtectedResourceMetadataServlet(urls, issuers))
                 .contextExtractor(HttpAuth::transportContext);

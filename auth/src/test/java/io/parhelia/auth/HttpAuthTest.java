@@ -30,6 +30,8 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -106,6 +108,17 @@ class HttpAuthTest {
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValue("Bearer scope=\"parhelia:read parhelia:tasks\", "
                 + "resource_metadata=\"" + tools.base() + "/.well-known/oauth-protected-resource/mcp\"");
         assertThat(errorMessage(response)).contains("Authorization: Bearer");
+    }
+
+    /** Nothing of an unauthenticated request is read past its headers: its body is neither checked for size nor parsed. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 5 * 1024 * 1024})
+    void withoutATokenTheBodyIsNotReadSoNeitherItsSizeNorItsSyntaxIsAnswered(int padding) throws Exception {
+        String body = padding == 0 ? "{not json" : CREATE_CALL.replace("\"prompt\":\"", "\"prompt\":\"" + "x".repeat(padding));
+        HttpResponse<String> withoutToken = post(body, null, session(alice));
+        assertThat(withoutToken.statusCode()).as(withoutToken.body()).isEqualTo(401);
+        HttpResponse<String> withToken = post(body, "Bearer " + alice, session(alice));
+        assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(padding == 0 ? 400 : 413);
     }
 
     @Test
@@ -203,8 +216,10 @@ class HttpAuthTest {
                 + "scope=\"parhelia:read parhelia:tasks\", resource_metadata=\"" + tools.base() + "/.well-known/oauth-protected-resource/mcp\"");
         assertThat(JSON.readTree(response.body()).path("id").asLong()).isEqualTo(7);
         assertThat(tools.tasks()).isEqualTo(before);
-        assertThat(observed).anySatisfy(r -> assertThat(r).extracting(o -> o.status(), o -> o.refusal(), o -> o.caller() == null ? null : o.caller().principal())
-                .containsExactly(403, "insufficient_scope", "reader"));
+        // A request is observed once its response is complete, which the client may see first.
+        await().untilAsserted(() -> assertThat(observed).anySatisfy(r -> assertThat(r)
+                .extracting(o -> o.status(), o -> o.refusal(), o -> o.caller() == null ? null : o.caller().principal())
+                .containsExactly(403, "insufficient_scope", "reader")));
     }
 
     @Test
@@ -328,7 +343,8 @@ class HttpAuthTest {
                 .contains("resource_metadata=\"" + tools.base() + "/.well-known/oauth-protected-resource/mcp\"")
                 .contains("scope=\"parhelia:read parhelia:tasks\"");
         assertThat(response.headers().firstValue("Content-Type").orElseThrow()).startsWith("application/json");
-        assertThat(JSON.readTree(response.body()).path("id").asLong()).isEqualTo(7);
+        // Refused on the headers, before the body (and so its id) was read.
+        assertThat(JSON.readTree(response.body()).path("id").isNull()).isTrue();
         if (error != null) {
             assertThat(errorMessage(response)).contains(described);
         }

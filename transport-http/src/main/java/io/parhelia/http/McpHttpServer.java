@@ -89,7 +89,9 @@ public final class McpHttpServer implements AutoCloseable {
         HostPolicy hosts = new HostPolicy(settings.host(), settings.allowedHosts(), settings.allowedOrigins());
         // First, so it sees every request and the status it finally got, whoever answered it.
         addFilter(context, new ObservingFilter(builder.observer), "/*");
-        addFilter(context, new RequestGuard(hosts, settings.maxRequestBytes(), transport.protocolVersions(), calls), MCP_PATH);
+        addFilter(context, new HostGuard(hosts), MCP_PATH);
+        builder.headerFilters.forEach(f -> addFilter(context, f.filter(), f.path()));
+        addFilter(context, new RequestGuard(settings.maxRequestBytes(), transport.protocolVersions(), calls), MCP_PATH);
         builder.filters.forEach(f -> addFilter(context, f.filter(), f.path()));
         ServletHolder mcp = new ServletHolder("mcp", transport);
         mcp.setAsyncSupported(true);
@@ -245,6 +247,7 @@ public final class McpHttpServer implements AutoCloseable {
         private Consumer<McpStreamableServerTransportProvider> binder;
         private McpTransportContextExtractor<HttpServletRequest> contextExtractor = request -> McpTransportContext.EMPTY;
         private Readiness.Probe readiness = () -> new Readiness(true, Map.of());
+        private final List<PathFilter> headerFilters = new ArrayList<>();
         private final List<PathFilter> filters = new ArrayList<>();
         private final Map<String, HttpServlet> servlets = new LinkedHashMap<>();
         private HttpRequestObserver observer = HttpRequestObserver.NONE;
@@ -271,7 +274,19 @@ public final class McpHttpServer implements AutoCloseable {
             return this;
         }
 
-        /** A filter on a path, run after the Host/Origin and message checks of {@code /mcp}, in the order added. */
+        /**
+         * A filter on a path that decides on the request's headers alone, such as authentication: on {@code /mcp} it runs
+         * after the Host/Origin check and before the body is read or anything else is checked. In the order added.
+         */
+        public Builder headerFilter(String path, Filter filter) {
+            headerFilters.add(new PathFilter(path, filter));
+            return this;
+        }
+
+        /**
+         * A filter on a path, run after every check of {@code /mcp}; the JSON-RPC message is in the request attribute
+         * {@link #MESSAGE_ATTRIBUTE}. In the order added.
+         */
         public Builder filter(String path, Filter filter) {
             filters.add(new PathFilter(path, filter));
             return this;

@@ -18,7 +18,8 @@ import java.util.Locale;
 
 /**
  * Everything checked before a request reaches the SDK's MCP servlet, so that each refusal has the
- * right status and a JSON body: Host and Origin (DNS rebinding), method, protocol version header,
+ * right status and a JSON body (after {@link HostGuard} and any header filter, such as authentication,
+ * so that no body is read for a request they refuse): method, protocol version header,
  * content type, Accept, body size, JSON syntax, batches and {@code server/discover}. It also counts
  * requests in flight for a graceful stop, and wraps the response to fix the SDK's error bodies.
  */
@@ -29,13 +30,11 @@ final class RequestGuard implements Filter {
     private static final String EVENT_STREAM = "text/event-stream";
     private static final String SESSION_HEADER = "Mcp-Session-Id";
 
-    private final HostPolicy hosts;
     private final long maxBodyBytes;
     private final List<String> protocolVersions;
     private final CallTracker calls;
 
-    RequestGuard(HostPolicy hosts, long maxBodyBytes, List<String> protocolVersions, CallTracker calls) {
-        this.hosts = hosts;
+    RequestGuard(long maxBodyBytes, List<String> protocolVersions, CallTracker calls) {
         this.maxBodyBytes = maxBodyBytes;
         this.protocolVersions = List.copyOf(protocolVersions);
         this.calls = calls;
@@ -114,16 +113,6 @@ final class RequestGuard implements Filter {
     }
 
     private Refusal checkHeaders(HttpServletRequest request) {
-        String host = request.getHeader("Host");
-        if (!hosts.hostAllowed(host)) {
-            return new Refusal(403, JsonErrors.TRANSPORT_ERROR, "Host '" + host + "' is not allowed; "
-                    + "if clients reach this server by that name, add it to http.allowed_hosts");
-        }
-        String origin = request.getHeader("Origin");
-        if (!hosts.originAllowed(origin)) {
-            return new Refusal(403, JsonErrors.TRANSPORT_ERROR, "Origin '" + origin + "' is not allowed; "
-                    + "if pages on that origin may use this server, add it to http.allowed_origins");
-        }
         String method = request.getMethod();
         if (!List.of("GET", "POST", "DELETE").contains(method)) {
             return new Refusal(405, JsonErrors.TRANSPORT_ERROR, method + " is not supported on the MCP endpoint; "
