@@ -14,10 +14,14 @@ import io.parhelia.http.HttpSettings;
 import io.parhelia.http.McpHttpServer;
 import io.parhelia.mcp.ParheliaMcpServer;
 import io.parhelia.mcp.Scope;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -30,8 +34,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -110,15 +112,25 @@ class HttpAuthTest {
         assertThat(errorMessage(response)).contains("Authorization: Bearer");
     }
 
-    /** Nothing of an unauthenticated request is read past its headers: its body is neither checked for size nor parsed. */
-    @ParameterizedTest
-    @ValueSource(ints = {0, 5 * 1024 * 1024})
-    void withoutATokenTheBodyIsNotReadSoNeitherItsSizeNorItsSyntaxIsAnswered(int padding) throws Exception {
-        String body = padding == 0 ? "{not json" : CREATE_CALL.replace("\"prompt\":\"", "\"prompt\":\"" + "x".repeat(padding));
-        HttpResponse<String> withoutToken = post(body, null, session(alice));
+    /** Nothing of an unauthenticated request is read past its headers: its body is not parsed, nor even awaited. */
+    @Test
+    void withoutATokenTheBodyIsNeitherParsedNorAwaited() throws Exception {
+        HttpResponse<String> withoutToken = post("{not json", null, session(alice));
         assertThat(withoutToken.statusCode()).as(withoutToken.body()).isEqualTo(401);
-        HttpResponse<String> withToken = post(body, "Bearer " + alice, session(alice));
-        assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(padding == 0 ? 400 : 413);
+        HttpResponse<String> withToken = post("{not json", "Bearer " + alice, session(alice));
+        assertThat(withToken.statusCode()).as(withToken.body()).isEqualTo(400);
+
+        // Headers that announce a body, and no body: the answer comes at once rather than after a read that never ends.
+        try (Socket socket = new Socket(tools.mcpUri().getHost(), tools.mcpUri().getPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("POST /mcp HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Accept: application/json, text/event-stream\r\nContent-Length: 1000000\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String statusLine = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII))
+                    .readLine();
+            assertThat(statusLine).startsWith("HTTP/1.1 401 ");
+        }
     }
 
     @Test
