@@ -90,6 +90,7 @@ public final class AuthorizationServer {
     private final TokenVerifier consenters;
     private final Duration accessTokenLifetime;
     private final Clock clock;
+    private final ConsentThrottle throttle;
 
     private AuthorizationServer(Path home, ResourceUrls urls, TokenVerifier consenters, Duration accessTokenLifetime, Clock clock) {
         this.urls = urls;
@@ -98,6 +99,7 @@ public final class AuthorizationServer {
         this.consenters = consenters;
         this.accessTokenLifetime = accessTokenLifetime;
         this.clock = clock;
+        this.throttle = new ConsentThrottle(clock);
     }
 
     /**
@@ -364,14 +366,28 @@ public final class AuthorizationServer {
             redirectError(response, pending.redirectUri(), "access_denied", "the person denied the request", pending.state(), issuer);
             return;
         }
+        String address = request.getRemoteAddr();
+        Instant lockedUntil = throttle.lockedUntil(address);
+        if (lockedUntil != null) {
+            long seconds = Math.max(1, Duration.between(clock.instant(), lockedUntil).toSeconds());
+            log.warn("OAuth consent refused unchecked for client {} from {}: too many wrong proofs, locked for {} s",
+                    client.clientId(), address, seconds);
+            response.setHeader("Retry-After", Long.toString(seconds));
+            consentPage(response, 429, client, pending, csrf, "Too many wrong admin tokens or passwords: nothing was checked. "
+                    + "Try again in " + seconds + " seconds.");
+            return;
+        }
         String adminToken = request.getParameter("admin_token");
         Verification verification = adminToken == null || adminToken.isBlank() ? Verification.UNRECOGNIZED
                 : consenters.verify(adminToken.strip(), URI.create(pending.resource()));
         if (!(verification instanceof Verification.Accepted accepted) || !accepted.identity().scopes().contains(Scope.ADMIN)) {
-            log.warn("OAuth consent refused for client {}: neither an admin token nor the password was given", client.clientId());
+            throttle.failed(address);
+            log.warn("OAuth consent refused for client {} from {}: neither an admin token nor the password was given",
+                    client.clientId(), address);
             consentPage(response, 403, client, pending, csrf, "That is neither an admin token nor the password; nothing was authorized.");
             return;
         }
+        throttle.succeeded(address);
         String[] ticked = request.getParameterValues("scope");
         List<String> granted = pending.scopes().stream()
                 .filter(s -> ticked != null && Arrays.asList(ticked).contains(s)).toList();

@@ -8,7 +8,7 @@ import java.util.Set;
  * The password of {@code PARHELIA_OAUTH_PASSWORD}, which a person may type on the consent page
  * instead of an admin token; it acts as principal {@value #PRINCIPAL}. It proves authority only
  * there: it is never a verifier of {@code /mcp}'s bearer tokens. Only its SHA-256 is kept, compared
- * in constant time; the consent page has no rate limit yet, so it must be long.
+ * in constant time; it must be long, and the consent page limits wrong guesses ({@link ConsentThrottle}).
  */
 public final class ConsentPassword implements TokenVerifier {
 

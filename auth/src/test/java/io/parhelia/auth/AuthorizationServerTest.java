@@ -19,6 +19,7 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.spec.McpSchema;
+import io.parhelia.engine.MutableClock;
 import io.parhelia.http.HttpSettings;
 import io.parhelia.http.McpHttpServer;
 import io.parhelia.mcp.Scope;
@@ -271,6 +272,41 @@ class AuthorizationServerTest {
         assertThat(storeFile()).isEqualTo(before);
 
         assertThat(consent(csrf, admin, "parhelia:read").statusCode()).as("the form still works for the right person").isEqualTo(302);
+    }
+
+    @Test
+    void tenWrongProofsLockTheConsentFormForAMinuteWithoutCheckingAnotherProof() throws Exception {
+        MutableClock clock = MutableClock.startingNow();
+        TokenStore tokens = TokenStore.open(home);
+        AuthorizationServer throttled = AuthorizationServer.open(home, ResourceUrls.fromRequests(), tokens,
+                AuthorizationServer.DEFAULT_ACCESS_TOKEN_LIFETIME, clock);
+        McpHttpServer server = HttpAuth.builder(tokens).embeddedAuthorizationServer(throttled)
+                .build().install(McpHttpServer.builder(HttpSettings.loopback())).mcp(tools.mcp::bind).build().start();
+        try {
+            String base = "http://127.0.0.1:" + server.port();
+            HttpResponse<String> registered = post(base + "/register",
+                    "{\"redirect_uris\":[\"" + REGISTERED_REDIRECT + "\"]}", "application/json", null);
+            Map<String, String> params = new LinkedHashMap<>(Map.of("response_type", "code", "redirect_uri", REDIRECT, "state", "s",
+                    "client_id", JSON.readTree(registered.body()).path("client_id").asText()));
+            params.putAll(pkce(verifier(), base + "/mcp"));
+            String csrf = csrf(get(base + "/authorize?" + form(params)));
+            String approve = "decision=approve&scope=parhelia%3Aread&csrf=" + enc(csrf) + "&admin_token=";
+            for (int i = 0; i < ConsentThrottle.ADDRESS_LIMIT; i++) {
+                assertThat(post(base + "/authorize", approve + enc("phl_guess-" + i), null, null).statusCode()).isEqualTo(403);
+            }
+            String before = storeFile();
+
+            HttpResponse<String> locked = post(base + "/authorize", approve + enc(admin), null, null);
+            assertThat(locked.statusCode()).isEqualTo(429);
+            assertThat(locked.headers().firstValue("Retry-After")).hasValue("60");
+            assertThat(locked.body()).contains("Too many wrong admin tokens or passwords: nothing was checked");
+            assertThat(storeFile()).isEqualTo(before);
+
+            clock.advance(ConsentThrottle.FIRST_LOCKOUT);
+            assertThat(post(base + "/authorize", approve + enc(admin), null, null).statusCode()).isEqualTo(302);
+        } finally {
+            server.stop();
+        }
     }
 
     @Test
