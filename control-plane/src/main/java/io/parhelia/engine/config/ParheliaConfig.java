@@ -76,9 +76,12 @@ public record ParheliaConfig(Path home, Agent agent, Tasks tasks, Reconciler rec
          */
         public record Kubernetes(boolean enabled, String context, String namespace, String image, String imagePullPolicy,
                                  String gitImage, String agentSecret, String gpuNodeLabel,
-                                 Map<String, String> gpuNodeValues) {
+                                 Map<String, String> gpuNodeValues, long keepEndedPodsHours) {
             public Kubernetes {
                 gpuNodeValues = Map.copyOf(gpuNodeValues);
+                if (keepEndedPodsHours < 1) {
+                    throw new IllegalArgumentException("keep_ended_pods_hours must be at least 1, got " + keepEndedPodsHours);
+                }
             }
         }
     }

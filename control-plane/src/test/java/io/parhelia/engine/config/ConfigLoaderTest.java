@@ -148,6 +148,13 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void anOutOfRangeValueIsRefusedNamingTheKey() {
+        assertThatThrownBy(() -> load(Map.of(), Map.of("runtime.kubernetes.keep_ended_pods_hours", "0")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("runtime.kubernetes").hasMessageContaining("keep_ended_pods_hours must be at least 1, got 0");
+    }
+
+    @Test
     void aNumberKeyRefusesAWord() {
         assertThatThrownBy(() -> load(Map.of(), Map.of("tasks.default_cpu", "lots")))
                 .isInstanceOf(ConfigException.class)

@@ -166,9 +166,29 @@ public final class KubernetesRuntime implements AgentRuntime {
         for (Pod pod : pods) {
             if (AgentPod.isLive(pod) && AgentPod.taskId(pod) != null) {
                 handles.add(handle(pod));
+            } else if (endedBeforeRetention(pod)) {
+                deleteEnded(cluster, pod);
             }
         }
         return handles;
+    }
+
+    /** A finished agent's Pod whose exit is older than {@code keep_ended_pods_hours}: the outcome is recorded, only the log goes. */
+    private boolean endedBeforeRetention(Pod pod) {
+        RuntimeState state = AgentPod.state(pod);
+        return state.phase() == RuntimeState.Phase.EXITED && state.endedAt() != null
+                && state.endedAt().plus(Duration.ofHours(settings.keepEndedPodsHours())).isBefore(clock.instant());
+    }
+
+    private void deleteEnded(KubernetesClient cluster, Pod pod) {
+        String name = pod.getMetadata().getName();
+        try {
+            cluster.pods().inNamespace(settings.namespace()).withName(name).delete();
+            log.info("deleted Pod {}/{}: its agent ended more than {} h ago (runtime.kubernetes.keep_ended_pods_hours)",
+                    settings.namespace(), name, settings.keepEndedPodsHours());
+        } catch (KubernetesClientException e) {
+            log.warn("could not delete the ended Pod {}/{}; the next listing tries again: {}", settings.namespace(), name, describe(e));
+        }
     }
 
     /**

@@ -10,6 +10,7 @@ import io.fabric8.kubernetes.client.ConfigBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
 import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
+import io.parhelia.engine.MutableClock;
 import io.parhelia.engine.runtime.AttachInfo;
 import io.parhelia.engine.runtime.LaunchSpec;
 import io.parhelia.engine.runtime.LogChunk;
@@ -90,6 +91,31 @@ class KubernetesRuntimeTest {
         client.pods().inNamespace(KubernetesFixtures.NAMESPACE).withName("parhelia-task-b3").delete();
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(runtime.listManaged())
                 .extracting(RuntimeHandle::id).containsExactly(ours.id()));
+    }
+
+    @Test
+    void anEndedAgentsPodIsDeletedByTheListingOnceItsRetentionHasPassed() throws Exception {
+        MutableClock clock = MutableClock.startingNow();
+        KubernetesClient configured = ClusterConnector.client(new ConfigBuilder(client.getConfiguration()).build());
+        KubernetesRuntime retaining = new KubernetesRuntime(KubernetesFixtures.settings(
+                Map.of("runtime.kubernetes.keep_ended_pods_hours", "2")), 5, () -> configured, clock);
+        RuntimeHandle running = retaining.start(launch("task-r1"));
+        RuntimeHandle ended = retaining.start(launch("task-r2"));
+        RuntimeHandle evicted = retaining.start(launch("task-r3"));
+        setStatus(KubernetesFixtures.running(pod(running)));
+        setStatus(KubernetesFixtures.agentExited(pod(ended), 0));
+        setStatus(KubernetesFixtures.withPhase(pod(evicted), "Failed"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> retaining.inspect(ended).phase() == RuntimeState.Phase.EXITED);
+
+        clock.advance(Duration.ofHours(2).minusMinutes(1));
+        assertThat(retaining.listManaged()).extracting(RuntimeHandle::id).containsExactly(running.id());
+        assertThat(pod(ended)).as("kept within the retention").isNotNull();
+
+        clock.advance(Duration.ofMinutes(2));
+        assertThat(retaining.listManaged()).extracting(RuntimeHandle::id).containsExactly(running.id());
+        await().atMost(Duration.ofSeconds(5)).until(() -> pod(ended) == null);
+        assertThat(pod(running)).isNotNull();
+        assertThat(pod(evicted)).as("ended without an exit code: left for a person").isNotNull();
     }
 
     @Test
