@@ -168,6 +168,17 @@ java_pid_of() {
   if [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */java ]]; then echo "$pid"; else pgrep -P "$pid" -x java | head -1; fi
 }
 
+# The first match of pattern $3 in log $2 of process $1 (named $4 in errors), waiting up to 60 s for it.
+await_log_match() {
+  local pid="$1" log_file="$2" pattern="$3" what="$4" match
+  for _ in $(seq 600); do
+    match="$(grep -o -m1 "$pattern" "$log_file")" && { echo "$match"; return; }
+    kill -0 "$pid" 2>/dev/null || { log "$what exited:"; cat "$log_file" >&2; exit 1; }
+    sleep 0.1
+  done
+  log "$what did not start within 60 s:"; cat "$log_file" >&2; exit 1
+}
+
 status_kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
@@ -262,14 +273,7 @@ start_server() {
   PARHELIA_HOME="$home" JAVA_HOME="$jdk17" PARHELIA_JAVA_OPTS="$(java_opts_for parhelia)" "$served_launcher" mcp-server --transport http --port 0 < /dev/null > "$log_file" 2>&1 &
   server_pid=$!
   started_pids+=("$server_pid")
-  mcp_url=""
-  for _ in $(seq 600); do
-    mcp_url="$(grep -o -m1 'serving MCP over HTTP at http://[^ ;]*' "$log_file" | sed 's/.* at //')" || true
-    [ -n "$mcp_url" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { log "the server exited:"; cat "$log_file" >&2; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$mcp_url" ] || { log "the server did not start within 60 s:"; cat "$log_file" >&2; exit 1; }
+  mcp_url="$(await_log_match "$server_pid" "$log_file" 'serving MCP over HTTP at http://[^ ;]*' "the server" | sed 's/.* at //')"
   java_pid="$(java_pid_of "$server_pid")"
 }
 
@@ -336,14 +340,7 @@ bare_log="$work/bare.log"
     < /dev/null > "$bare_log" 2>&1 &
 bare_pid=$!
 started_pids+=("$bare_pid")
-bare_port=""
-for _ in $(seq 300); do
-  bare_port="$(grep -o -m1 '^port=[0-9]*' "$bare_log" | cut -d= -f2)" || true
-  [ -n "$bare_port" ] && break
-  kill -0 "$bare_pid" 2>/dev/null || { log "the bare servlet exited:"; cat "$bare_log" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$bare_port" ] || { log "the bare servlet did not start within 30 s"; exit 1; }
+bare_port="$(await_log_match "$bare_pid" "$bare_log" '^port=[0-9]*' "the bare servlet" | cut -d= -f2)"
 bare_url="http://127.0.0.1:$bare_port/mcp"
 log "bare servlet at $bare_url, pid $bare_pid"
 warm_up "$bare_url"
