@@ -39,13 +39,7 @@ class ContainerEntryScriptTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (entry != null && entry.isAlive()) {
-            entry.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-        ProcessBuilder killServer = new ProcessBuilder("tmux", "kill-server").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        killServer.environment().put("TMUX_TMPDIR", dir.toString());
-        killServer.start().waitFor(5, TimeUnit.SECONDS);
+        EntryScriptProcess.stop(entry, dir);
     }
 
     private RunDirectory prepare(List<String> argv) throws IOException {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.parhelia.engine.runtime.EntryScriptProcess;
 import io.parhelia.engine.runtime.LaunchSpec;
 import io.parhelia.engine.runtime.Resources;
 import java.io.IOException;
@@ -33,13 +34,7 @@ class PodEntryScriptTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (entry != null && entry.isAlive()) {
-            entry.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-        }
-        ProcessBuilder killServer = new ProcessBuilder("tmux", "kill-server").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
-        killServer.environment().put("TMUX_TMPDIR", dir.toString());
-        killServer.start().waitFor(5, TimeUnit.SECONDS);
+        EntryScriptProcess.stop(entry, dir);
     }
 
     /** The Pod's agent command with the Pod's paths moved into the test's directory. */
